@@ -1,0 +1,30 @@
+# Two commands do everything on a fresh machine (Python 3.11+, git, make):
+#   make run   - set up, then load and build the warehouse from the embedded data
+#   make test  - set up, then run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: run test setup lint clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@mkdir -p $(DAGSTER_HOME)
+	@touch $@
+
+setup: $(BIN)/.installed
+
+run: setup
+	$(BIN)/warehouse run
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff format --check orchestration tests
+
+clean:
+	rm -rf $(VENV) warehouse .dagster_home

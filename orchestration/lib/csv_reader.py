@@ -1,0 +1,288 @@
+"""Reading CSV extracts the way Finnish finance systems and Excel write them.
+
+Accepted: UTF-8 with or without BOM, or Windows-1252; `;` or `,` as the
+delimiter (a decimal comma inside a `,`-delimited file must be quoted);
+numbers with a decimal comma or point and spaces / no-break spaces as
+thousands separators. Anything that could be read two ways is refused with
+an error naming the file, line and column instead of being guessed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+# Bytes that Windows-1252 leaves undefined: a file containing them is neither
+# UTF-8 nor Windows-1252.
+_CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
+_UTF8_MULTIBYTE = re.compile(rb"[\xC2-\xF4][\x80-\xBF]+")
+_THOUSANDS_SPACES = {" ", "\u00a0", "\u202f", "\u2009"}
+_MINUS_SIGNS = {"-", "\u2212", "\u2013"}
+
+
+@dataclass(frozen=True)
+class ExtractError:
+    """One reason a file is refused; line 0 means the whole file."""
+
+    file: str
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line == 0 else f"{self.file}:{self.line}"
+        if self.column:
+            where += f" column '{self.column}'"
+        return f"{where}: {self.message}"
+
+
+class ExtractRefused(Exception):
+    """Raised when one or more files break their contract."""
+
+    def __init__(self, errors: list[ExtractError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+@dataclass
+class RawTable:
+    """A decoded CSV file: header and records with their physical line numbers."""
+
+    path: Path
+    sha256: str
+    encoding: str
+    delimiter: str
+    header: list[str]
+    records: list[tuple[int, list[str]]] = field(default_factory=list)
+
+
+def _line_col_of_offset(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
+    """Return (text, encoding name) or raise ExtractRefused."""
+    if b"\x00" in data:
+        line, col = _line_col_of_offset(data, data.index(b"\x00"))
+        raise ExtractRefused(
+            [
+                ExtractError(
+                    name,
+                    line,
+                    "",
+                    f"NUL byte at character {col}: the file is binary or UTF-16; "
+                    "expected a CSV file saved as UTF-8 or Windows-1252",
+                )
+            ]
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data_wo_bom = data[3:]
+        try:
+            return data_wo_bom.decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            line, col = _line_col_of_offset(data, exc.start + 3)
+            raise ExtractRefused(
+                [
+                    ExtractError(
+                        name,
+                        line,
+                        "",
+                        f"byte 0x{data[exc.start + 3]:02X} at character {col} is not UTF-8, "
+                        "although the file starts with a UTF-8 byte-order mark",
+                    )
+                ]
+            ) from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        bad_offset = exc.start
+    line, col = _line_col_of_offset(data, bad_offset)
+    undefined = next((i for i, b in enumerate(data) if b in _CP1252_UNDEFINED), None)
+    if undefined is not None:
+        u_line, u_col = _line_col_of_offset(data, undefined)
+        raise ExtractRefused(
+            [
+                ExtractError(
+                    name,
+                    u_line,
+                    "",
+                    f"undecodable byte 0x{data[undefined]:02X} at character {u_col}: "
+                    "the file is neither UTF-8 nor Windows-1252",
+                )
+            ]
+        )
+    if _UTF8_MULTIBYTE.search(data):
+        raise ExtractRefused(
+            [
+                ExtractError(
+                    name,
+                    line,
+                    "",
+                    f"byte 0x{data[bad_offset]:02X} at character {col} is not UTF-8, but other "
+                    "parts of the file are: mixed encodings cannot be read reliably; "
+                    "save the file again as UTF-8",
+                )
+            ]
+        )
+    return data.decode("cp1252"), "cp1252"
+
+
+def detect_delimiter(header_line: str, name: str) -> str:
+    has_semicolon = ";" in header_line
+    has_comma = "," in header_line
+    if has_semicolon and has_comma:
+        raise ExtractRefused(
+            [
+                ExtractError(
+                    name,
+                    1,
+                    "",
+                    "header contains both ';' and ',': cannot tell the delimiter; "
+                    "expected column names separated by ';' (or by ',')",
+                )
+            ]
+        )
+    if has_semicolon:
+        return ";"
+    if has_comma:
+        return ","
+    found = "tab" if "\t" in header_line else ("'|'" if "|" in header_line else "none")
+    raise ExtractRefused(
+        [
+            ExtractError(
+                name,
+                1,
+                "",
+                f"no delimiter found in the header (found {found}); "
+                "expected column names separated by ';' or ','",
+            )
+        ]
+    )
+
+
+def read_table(path: Path) -> RawTable:
+    """Decode a CSV file and split it into records, keeping line numbers."""
+    name = path.name
+    data = path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    if not data.strip(b"\xef\xbb\xbf \t\r\n"):
+        raise ExtractRefused([ExtractError(name, 0, "", "the file is empty; expected a header and rows")])
+    text, encoding = decode_bytes(data, name)
+    first_line = text.splitlines()[0] if text else ""
+    delimiter = detect_delimiter(first_line, name)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=True)
+    table = RawTable(path=path, sha256=sha256, encoding=encoding, delimiter=delimiter, header=[])
+    line_no = 1
+    try:
+        for record in reader:
+            start_line = line_no
+            line_no = reader.line_num + 1
+            if not table.header:
+                table.header = [c.strip() for c in record]
+                continue
+            if not record or all(not c.strip() for c in record):
+                continue  # blank lines (Excel adds them at the end) carry nothing
+            table.records.append((start_line, record))
+    except csv.Error as exc:
+        raise ExtractRefused(
+            [ExtractError(name, reader.line_num, "", f"malformed CSV quoting: {exc}")]
+        ) from None
+    return table
+
+
+# --- values -----------------------------------------------------------------
+
+_NUMBER_BODY = re.compile(r"^\d+([.,]\d+)?$")
+
+
+def parse_decimal(raw: str) -> Decimal:
+    """Parse a number as Finnish finance systems and Excel export it.
+
+    Raises ValueError with a human-readable reason.
+    """
+    s = raw.strip()
+    if not s:
+        raise ValueError("a number is required")
+    negative = False
+    if s[0] in _MINUS_SIGNS or s[0] == "+":
+        negative = s[0] != "+"
+        s = s[1:].strip()
+    elif s.endswith("-"):  # some ledgers print trailing minus: 1 234-
+        negative = True
+        s = s[:-1].strip()
+    if not s:
+        raise ValueError("a sign without digits")
+    if any(ch in _THOUSANDS_SPACES for ch in s):
+        groups = re.split("[ \u00a0\u202f\u2009]", s)
+        integer_groups, last = groups[:-1], groups[-1]
+        m = re.match(r"^(\d{3})([.,]\d+)?$", last)
+        if (
+            not m
+            or not integer_groups
+            or not re.fullmatch(r"\d{1,3}", integer_groups[0])
+            or not all(re.fullmatch(r"\d{3}", g) for g in integer_groups[1:])
+        ):
+            raise ValueError(
+                "spaces may only separate groups of three digits (e.g. 1 234 567,89)"
+            )
+        s = "".join(integer_groups) + last
+    if "," in s and "." in s:
+        raise ValueError(
+            "both ',' and '.' in one number: cannot tell the decimal separator from the "
+            "thousands separator; use spaces for thousands and one decimal separator"
+        )
+    if s.count(",") + s.count(".") > 1:
+        raise ValueError(
+            "more than one ',' or '.': thousands separators other than spaces are not "
+            "accepted; write 1 234 567,89"
+        )
+    if not _NUMBER_BODY.match(s):
+        raise ValueError("not a number")
+    if s.count(",") + s.count(".") == 1:
+        integer_part, decimals = re.split("[.,]", s)
+        if len(decimals) == 3 and not integer_part.startswith("0") and len(integer_part) <= 3:
+            raise ValueError(
+                f"'{raw.strip()}' is ambiguous: the separator may be a thousands separator or "
+                "a decimal separator; write thousands with spaces (1 234) and decimals with "
+                "at most two digits or a leading zero"
+            )
+    try:
+        value = Decimal(s.replace(",", "."))
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    return -value if negative else value
+
+
+def parse_integer(raw: str) -> int:
+    value = parse_decimal(raw)
+    if value != value.to_integral_value():
+        raise ValueError("a whole number is required")
+    return int(value)
+
+
+_FINNISH_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def parse_date(raw: str) -> dt.date:
+    s = raw.strip()
+    m = _FINNISH_DATE.match(s)
+    if m:
+        day, month, year = (int(g) for g in m.groups())
+    else:
+        m = _ISO_DATE.match(s)
+        if not m:
+            raise ValueError("a date like 31.3.2023 or 2023-03-31 is required")
+        year, month, day = (int(g) for g in m.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueError("not a calendar date") from None

@@ -1,0 +1,17 @@
+"""Where the project keeps things; every location can be overridden by environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+REFERENCE_DIR = SEEDS_DIR / "reference"
+DEFAULT_DELIVERY_DIR = SEEDS_DIR / "2023-03"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+def warehouse_path() -> Path:
+    """The DuckDB file the pipeline writes (KUNTASEURANTA_WAREHOUSE)."""
+    return Path(os.environ.get("KUNTASEURANTA_WAREHOUSE", PROJECT_ROOT / "warehouse" / "warehouse.duckdb"))

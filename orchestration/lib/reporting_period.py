@@ -1,0 +1,39 @@
+"""A reporting period: fiscal year and the last month of the year-to-date span."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_PERIOD = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+@dataclass(frozen=True, order=True)
+class ReportingPeriod:
+    fiscal_year: int
+    month: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.month <= 12:
+            raise ValueError(f"reporting month {self.month} is outside 1-12")
+        if not 1900 <= self.fiscal_year <= 2999:
+            raise ValueError(f"fiscal year {self.fiscal_year} is not a plausible year")
+
+    @classmethod
+    def parse(cls, text: str) -> ReportingPeriod:
+        m = _PERIOD.match(text.strip())
+        if not m:
+            raise ValueError(f"'{text}' is not a reporting period; expected YYYY-MM, e.g. 2023-03")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> ReportingPeriod | None:
+        """A delivery folder named like 2023-03 declares its period."""
+        try:
+            return cls.parse(folder.name)
+        except ValueError:
+            return None
+
+    def __str__(self) -> str:
+        return f"{self.fiscal_year}-{self.month:02d}"
