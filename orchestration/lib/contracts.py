@@ -51,7 +51,9 @@ class Column:
             return parse_date(value)
         if self.type == "enum":
             if value not in self.allowed:
-                raise ValueError(f"'{value}' is not allowed; expected one of {', '.join(self.allowed)}")
+                raise ValueError(
+                    f"'{value}' is not allowed; expected one of {', '.join(self.allowed)}"
+                )
             return value
         if self.type == "code":
             if not _CODE.match(value):
@@ -112,21 +114,32 @@ def _same_period(row: dict[str, Any], period: ReportingPeriod) -> list[tuple[str
     problems = []
     if row["fiscal_year"] != period.fiscal_year:
         problems.append(
-            ("fiscal_year", f"{row['fiscal_year']} does not match the delivery's reporting "
-             f"period {period}; expected {period.fiscal_year}")
+            (
+                "fiscal_year",
+                f"{row['fiscal_year']} does not match the delivery's reporting "
+                f"period {period}; expected {period.fiscal_year}",
+            )
         )
     if row["period"] != period.month:
         problems.append(
-            ("period", f"{row['period']} does not match the delivery's reporting period "
-             f"{period}; expected {period.month}")
+            (
+                "period",
+                f"{row['period']} does not match the delivery's reporting period "
+                f"{period}; expected {period.month}",
+            )
         )
     return problems
 
 
 def _month_range(row: dict[str, Any], period: ReportingPeriod) -> list[tuple[str, str]]:
     if not 1 <= row["period"] <= 12:
-        return [("period", f"{row['period']} is outside 1-12; expected the month the "
-                           "year-to-date figure runs to (3 = January-March)")]
+        return [
+            (
+                "period",
+                f"{row['period']} is outside 1-12; expected the month the "
+                "year-to-date figure runs to (3 = January-March)",
+            )
+        ]
     return []
 
 
@@ -138,14 +151,29 @@ def _year_to_date_figure(row: dict[str, Any], period: ReportingPeriod) -> list[t
         return problems
     year, month, scenario = row["fiscal_year"], row["period"], row["scenario"]
     if year not in (period.fiscal_year, period.fiscal_year - 1):
-        return [("fiscal_year", f"{year} does not belong to reporting period {period}; expected "
-                                f"{period.fiscal_year} or the prior year {period.fiscal_year - 1}")]
+        return [
+            (
+                "fiscal_year",
+                f"{year} does not belong to reporting period {period}; expected "
+                f"{period.fiscal_year} or the prior year {period.fiscal_year - 1}",
+            )
+        ]
     if scenario == "budget" and year != period.fiscal_year:
-        return [("fiscal_year", f"budget for {year} in a delivery for {period}; "
-                                f"expected the budget of {period.fiscal_year}")]
+        return [
+            (
+                "fiscal_year",
+                f"budget for {year} in a delivery for {period}; "
+                f"expected the budget of {period.fiscal_year}",
+            )
+        ]
     if scenario == "actual" and year == period.fiscal_year and month > period.month:
-        return [("period", f"actual up to month {month} lies after the reporting period "
-                           f"{period}; expected at most {period.month}")]
+        return [
+            (
+                "period",
+                f"actual up to month {month} lies after the reporting period "
+                f"{period}; expected at most {period.month}",
+            )
+        ]
     return []
 
 
@@ -163,8 +191,12 @@ def _unit_matches_measure(row: dict[str, Any], period: ReportingPeriod) -> list[
 
 def _target_or_observation(row: dict[str, Any], period: ReportingPeriod) -> list[tuple[str, str]]:
     if row["target_value"] is None and row["observed_value"] is None:
-        return [("observed_value", "neither target_value nor observed_value given; "
-                                   "expected at least one")]
+        return [
+            (
+                "observed_value",
+                "neither target_value nor observed_value given; expected at least one",
+            )
+        ]
     if row["target_operator"] and row["target_value"] is None:
         return [("target_value", "target_operator given without target_value")]
     if row["observed_value"] is not None and row["observed_on"] is None:
@@ -172,15 +204,23 @@ def _target_or_observation(row: dict[str, Any], period: ReportingPeriod) -> list
     return []
 
 
-_STATUS_FI = {"Toteutuu": "achieved", "Toteutuu osittain": "partially_achieved",
-              "Ei toteudu": "not_achieved"}
+_STATUS_FI = {
+    "Toteutuu": "achieved",
+    "Toteutuu osittain": "partially_achieved",
+    "Ei toteudu": "not_achieved",
+}
 
 
 def _status_consistent(row: dict[str, Any], period: ReportingPeriod) -> list[tuple[str, str]]:
     expected = _STATUS_FI[row["status_fi"]]
     if row["status"] != expected:
-        return [("status", f"'{row['status']}' contradicts status_fi '{row['status_fi']}'; "
-                           f"expected {expected}")]
+        return [
+            (
+                "status",
+                f"'{row['status']}' contradicts status_fi '{row['status_fi']}'; "
+                f"expected {expected}",
+            )
+        ]
     return []
 
 
@@ -188,21 +228,30 @@ def _status_consistent(row: dict[str, Any], period: ReportingPeriod) -> list[tup
 
 FISCAL_YEAR = Column("fiscal_year", "integer", "Fiscal year (calendar year) of the figure.", "2023")
 PERIOD = Column(
-    "period", "integer",
-    "Last month of the year-to-date span, 1-12 (3 = January-March, 12 = whole year).", "3",
+    "period",
+    "integer",
+    "Last month of the year-to-date span, 1-12 (3 = January-March, 12 = whole year).",
+    "3",
 )
 ORG_CODE = Column("org_code", "code", "Organisation unit code (see organisation).", "OPKOU")
 SCENARIO = Column(
-    "scenario", "enum",
+    "scenario",
+    "enum",
     "actual = booked (year-to-date); budget = budget including approved changes.",
-    "actual", allowed=("actual", "budget"),
+    "actual",
+    allowed=("actual", "budget"),
 )
 AMOUNT = Column(
-    "amount", "decimal",
-    "Amount in the reported unit; income positive, expenses negative.", "-2 700 973",
+    "amount",
+    "decimal",
+    "Amount in the reported unit; income positive, expenses negative.",
+    "-2 700 973",
 )
 UNIT = Column(
-    "unit", "enum", "Reported unit of amount: 1 = euros, 1000 = thousands of euros.", "1",
+    "unit",
+    "enum",
+    "Reported unit of amount: 1 = euros, 1000 = thousands of euros.",
+    "1",
     allowed=("1", "1000"),
 )
 
@@ -214,181 +263,333 @@ def _register(contract: Contract) -> Contract:
     return contract
 
 
-_register(Contract(
-    kind="organisation",
-    title="Organisation",
-    description="The organisation tree: municipality, board, department (toimiala), "
-                "service areas (palvelualue) and optional cost centres.",
-    columns=(
-        Column("org_code", "code", "Unique code of the unit.", "OPKOU"),
-        Column("org_level", "enum", "Level in the tree.", "service_area",
-               allowed=("municipality", "board", "department", "service_area", "cost_centre")),
-        Column("parent_code", "code", "Code of the parent unit; empty for the municipality.",
-               "HYTO", required=False),
-        Column("name_fi", "text", "Finnish name.", "Opetus ja koulutus"),
-        Column("short_name", "text", "Abbreviation used in goal tables.", "OP/KOU",
-               required=False),
-    ),
-    key=("org_code",),
-))
+_register(
+    Contract(
+        kind="organisation",
+        title="Organisation",
+        description="The organisation tree: municipality, board, department (toimiala), "
+        "service areas (palvelualue) and optional cost centres.",
+        columns=(
+            Column("org_code", "code", "Unique code of the unit.", "OPKOU"),
+            Column(
+                "org_level",
+                "enum",
+                "Level in the tree.",
+                "service_area",
+                allowed=("municipality", "board", "department", "service_area", "cost_centre"),
+            ),
+            Column(
+                "parent_code",
+                "code",
+                "Code of the parent unit; empty for the municipality.",
+                "HYTO",
+                required=False,
+            ),
+            Column("name_fi", "text", "Finnish name.", "Opetus ja koulutus"),
+            Column(
+                "short_name", "text", "Abbreviation used in goal tables.", "OP/KOU", required=False
+            ),
+        ),
+        key=("org_code",),
+    )
+)
 
-_register(Contract(
-    kind="ledger",
-    title="Operating ledger",
-    description="Year-to-date operating income and expenses per service area and leaf "
-                "report line, actual and budget, in the unit the figure was reported in. "
-                "A delivery for 2023-03 carries the 2023 actual to month 3, the 2023 budget "
-                "(period 12) and the prior-year comparatives (2022 to month 3 and to month 12).",
-    columns=(
-        FISCAL_YEAR, PERIOD, ORG_CODE,
-        Column("line_code", "code", "Leaf report line (seeds/reference/report_lines.csv).",
-               "henkilostokulut"),
-        SCENARIO, AMOUNT, UNIT,
-    ),
-    key=("fiscal_year", "period", "org_code", "line_code", "scenario"),
-    row_checks=(_year_to_date_figure,),
-))
+_register(
+    Contract(
+        kind="ledger",
+        title="Operating ledger",
+        description="Year-to-date operating income and expenses per service area and leaf "
+        "report line, actual and budget, in the unit the figure was reported in. "
+        "A delivery for 2023-03 carries the 2023 actual to month 3, the 2023 budget "
+        "(period 12) and the prior-year comparatives (2022 to month 3 and to month 12).",
+        columns=(
+            FISCAL_YEAR,
+            PERIOD,
+            ORG_CODE,
+            Column(
+                "line_code",
+                "code",
+                "Leaf report line (seeds/reference/report_lines.csv).",
+                "henkilostokulut",
+            ),
+            SCENARIO,
+            AMOUNT,
+            UNIT,
+        ),
+        key=("fiscal_year", "period", "org_code", "line_code", "scenario"),
+        row_checks=(_year_to_date_figure,),
+    )
+)
 
-_register(Contract(
-    kind="control_totals",
-    title="Control totals (printed figures)",
-    description="Every figure the published report prints in its budget and investment "
-                "tables, leaf lines and subtotals, service areas and the department, kept as "
-                "control data that the warehouse's own sums are reconciled against.",
-    columns=(
-        FISCAL_YEAR, PERIOD,
-        Column("statement", "enum",
-               "Table: operating = income statement (tuloslaskelma); budget_binding = the "
-               "council-approved TULOT/MENOT/NETTO table; investment = investments.",
-               "operating", allowed=("operating", "budget_binding", "investment")),
-        ORG_CODE,
-        Column("line_code", "code", "Report line of that statement (report_lines.csv).",
-               "toimintakulut"),
-        Column("measure", "enum",
-               "Printed column: prior_year_actual (TP), prior_year_same_period_actual "
-               "(TOT prior year), budget (TA + muutokset), actual (TOT), remaining (Jäljellä), "
-               "realised_pct (TOT-%).", "actual",
-               allowed=("prior_year_actual", "prior_year_same_period_actual", "budget",
-                        "actual", "remaining", "realised_pct")),
-        Column("amount", "decimal", "The figure as printed, in its unit.", "-18 104 600"),
-        Column("unit", "enum", "1 = euros, 1000 = thousands of euros, % = percent (printed "
-               "to one decimal).", "1", allowed=("1", "1000", "%")),
-    ),
-    key=("fiscal_year", "period", "statement", "org_code", "line_code", "measure"),
-    row_checks=(_same_period, _unit_matches_measure),
-))
+_register(
+    Contract(
+        kind="control_totals",
+        title="Control totals (printed figures)",
+        description="Every figure the published report prints in its budget and investment "
+        "tables, leaf lines and subtotals, service areas and the department, kept as "
+        "control data that the warehouse's own sums are reconciled against.",
+        columns=(
+            FISCAL_YEAR,
+            PERIOD,
+            Column(
+                "statement",
+                "enum",
+                "Table: operating = income statement (tuloslaskelma); budget_binding = the "
+                "council-approved TULOT/MENOT/NETTO table; investment = investments.",
+                "operating",
+                allowed=("operating", "budget_binding", "investment"),
+            ),
+            ORG_CODE,
+            Column(
+                "line_code",
+                "code",
+                "Report line of that statement (report_lines.csv).",
+                "toimintakulut",
+            ),
+            Column(
+                "measure",
+                "enum",
+                "Printed column: prior_year_actual (TP), prior_year_same_period_actual "
+                "(TOT prior year), budget (TA + muutokset), actual (TOT), remaining (Jäljellä), "
+                "realised_pct (TOT-%).",
+                "actual",
+                allowed=(
+                    "prior_year_actual",
+                    "prior_year_same_period_actual",
+                    "budget",
+                    "actual",
+                    "remaining",
+                    "realised_pct",
+                ),
+            ),
+            Column("amount", "decimal", "The figure as printed, in its unit.", "-18 104 600"),
+            Column(
+                "unit",
+                "enum",
+                "1 = euros, 1000 = thousands of euros, % = percent (printed to one decimal).",
+                "1",
+                allowed=("1", "1000", "%"),
+            ),
+        ),
+        key=("fiscal_year", "period", "statement", "org_code", "line_code", "measure"),
+        row_checks=(_same_period, _unit_matches_measure),
+    )
+)
 
-_register(Contract(
-    kind="investments",
-    title="Investment ledger",
-    description="Year-to-date investment income and expenses per service area and project.",
-    columns=(
-        FISCAL_YEAR, PERIOD, ORG_CODE,
-        Column("project_code", "code", "Investment project (investment_projects).",
-               "KAILAS-KOULU-VALINEET"),
-        Column("line_code", "enum", "menot = expenses, tulot = income.", "menot",
-               allowed=("menot", "tulot")),
-        SCENARIO,
-        Column("amount", "decimal", "Amount in the reported unit; expenses negative.",
-               "-130 976"),
-        UNIT,
-    ),
-    key=("fiscal_year", "period", "org_code", "project_code", "line_code", "scenario"),
-    row_checks=(_year_to_date_figure,),
-))
+_register(
+    Contract(
+        kind="investments",
+        title="Investment ledger",
+        description="Year-to-date investment income and expenses per service area and project.",
+        columns=(
+            FISCAL_YEAR,
+            PERIOD,
+            ORG_CODE,
+            Column(
+                "project_code",
+                "code",
+                "Investment project (investment_projects).",
+                "KAILAS-KOULU-VALINEET",
+            ),
+            Column(
+                "line_code",
+                "enum",
+                "menot = expenses, tulot = income.",
+                "menot",
+                allowed=("menot", "tulot"),
+            ),
+            SCENARIO,
+            Column(
+                "amount", "decimal", "Amount in the reported unit; expenses negative.", "-130 976"
+            ),
+            UNIT,
+        ),
+        key=("fiscal_year", "period", "org_code", "project_code", "line_code", "scenario"),
+        row_checks=(_year_to_date_figure,),
+    )
+)
 
-_register(Contract(
-    kind="investment_projects",
-    title="Investment projects",
-    description="Investment projects with their description and the status narrative "
-                "(TOTEUMAN KUVAUS) at the end of the reporting period.",
-    columns=(
-        FISCAL_YEAR, PERIOD, ORG_CODE,
-        Column("project_code", "code", "Unique project code.", "KAILAS-KOULU-VALINEET"),
-        Column("project_name", "text", "Short Finnish name.", "Kailaan koulun välineistö"),
-        Column("description", "text", "Project description as budgeted.",
-               "Kailas-talon valmistuessa Kailaan koulun opetuksessa tarvittava välineistö"),
-        Column("status_text", "text", "Status narrative at the end of the period.",
-               "Välineistö on pääosin hankittu.", required=False),
-    ),
-    key=("fiscal_year", "period", "project_code"),
-    row_checks=(_same_period,),
-))
+_register(
+    Contract(
+        kind="investment_projects",
+        title="Investment projects",
+        description="Investment projects with their description and the status narrative "
+        "(TOTEUMAN KUVAUS) at the end of the reporting period.",
+        columns=(
+            FISCAL_YEAR,
+            PERIOD,
+            ORG_CODE,
+            Column("project_code", "code", "Unique project code.", "KAILAS-KOULU-VALINEET"),
+            Column("project_name", "text", "Short Finnish name.", "Kailaan koulun välineistö"),
+            Column(
+                "description",
+                "text",
+                "Project description as budgeted.",
+                "Kailas-talon valmistuessa Kailaan koulun opetuksessa tarvittava välineistö",
+            ),
+            Column(
+                "status_text",
+                "text",
+                "Status narrative at the end of the period.",
+                "Välineistö on pääosin hankittu.",
+                required=False,
+            ),
+        ),
+        key=("fiscal_year", "period", "project_code"),
+        row_checks=(_same_period,),
+    )
+)
 
-_register(Contract(
-    kind="goals",
-    title="Goals",
-    description="Council-binding goals of the department and operating-plan goals of the "
-                "service areas with their status at the end of the reporting period.",
-    columns=(
-        FISCAL_YEAR, PERIOD,
-        Column("goal_id", "code", "Goal identifier, stable within the fiscal year.", "K08"),
-        Column("goal_level", "enum", "council = binding at council level (department); "
-               "operating_plan = service-area goal of the operating plan (käyttösuunnitelma).",
-               "operating_plan", allowed=("council", "operating_plan")),
-        Column("org_codes", "codes", "Responsible unit(s), '|'-separated.", "VIRE"),
-        Column("strategic_goal", "text", "City strategy goal (strateginen päämäärä).",
-               "Vahva kaupunkiyhteisö"),
-        Column("strategic_focus", "text", "Focus areas of the strategy goal, '; '-separated.",
-               "Laadukas päätöksenteko; Osallisuuden vahvistaminen", required=False),
-        Column("goal_theme", "text", "Theme heading of the goal.", "", required=False),
-        Column("goal", "text", "The goal (tavoite).", "Minun kuntani - demokratiahanke"),
-        Column("metric_and_target", "text", "Metric and target level (mittari ja tavoitetaso).",
-               "Osallisuutta lisääviä tapahtumia kirjastossa viisi.", required=False),
-        Column("status_text", "text", "Status narrative at the end of the period.",
-               "Kirjastossa on pidetty kaksi osallisuutta lisääviä tapahtumia."),
-        Column("responsible", "text", "Responsible office holder(s).",
-               "Palvelualuejohtaja Virikkeellinen elämä"),
-        Column("status_fi", "enum", "Status as printed.", "Toteutuu osittain",
-               allowed=tuple(_STATUS_FI)),
-        Column("status", "enum", "Normalised status.", "partially_achieved",
-               allowed=("achieved", "partially_achieved", "not_achieved")),
-    ),
-    key=("fiscal_year", "goal_id"),
-    row_checks=(_same_period, _status_consistent),
-))
+_register(
+    Contract(
+        kind="goals",
+        title="Goals",
+        description="Council-binding goals of the department and operating-plan goals of the "
+        "service areas with their status at the end of the reporting period.",
+        columns=(
+            FISCAL_YEAR,
+            PERIOD,
+            Column("goal_id", "code", "Goal identifier, stable within the fiscal year.", "K08"),
+            Column(
+                "goal_level",
+                "enum",
+                "council = binding at council level (department); "
+                "operating_plan = service-area goal of the operating plan (käyttösuunnitelma).",
+                "operating_plan",
+                allowed=("council", "operating_plan"),
+            ),
+            Column("org_codes", "codes", "Responsible unit(s), '|'-separated.", "VIRE"),
+            Column(
+                "strategic_goal",
+                "text",
+                "City strategy goal (strateginen päämäärä).",
+                "Vahva kaupunkiyhteisö",
+            ),
+            Column(
+                "strategic_focus",
+                "text",
+                "Focus areas of the strategy goal, '; '-separated.",
+                "Laadukas päätöksenteko; Osallisuuden vahvistaminen",
+                required=False,
+            ),
+            Column("goal_theme", "text", "Theme heading of the goal.", "", required=False),
+            Column("goal", "text", "The goal (tavoite).", "Minun kuntani - demokratiahanke"),
+            Column(
+                "metric_and_target",
+                "text",
+                "Metric and target level (mittari ja tavoitetaso).",
+                "Osallisuutta lisääviä tapahtumia kirjastossa viisi.",
+                required=False,
+            ),
+            Column(
+                "status_text",
+                "text",
+                "Status narrative at the end of the period.",
+                "Kirjastossa on pidetty kaksi osallisuutta lisääviä tapahtumia.",
+            ),
+            Column(
+                "responsible",
+                "text",
+                "Responsible office holder(s).",
+                "Palvelualuejohtaja Virikkeellinen elämä",
+            ),
+            Column(
+                "status_fi",
+                "enum",
+                "Status as printed.",
+                "Toteutuu osittain",
+                allowed=tuple(_STATUS_FI),
+            ),
+            Column(
+                "status",
+                "enum",
+                "Normalised status.",
+                "partially_achieved",
+                allowed=("achieved", "partially_achieved", "not_achieved"),
+            ),
+        ),
+        key=("fiscal_year", "goal_id"),
+        row_checks=(_same_period, _status_consistent),
+    )
+)
 
-_register(Contract(
-    kind="goal_metrics",
-    title="Goal metric observations",
-    description="Numbers the goal texts give: targets and observations with their unit.",
-    columns=(
-        FISCAL_YEAR, PERIOD,
-        Column("goal_id", "code", "Goal the metric belongs to (goals).", "K08"),
-        Column("metric_code", "code", "Metric identifier within the goal.",
-               "osallisuustapahtumat_kirjastossa"),
-        Column("metric_name", "text", "Finnish name.", "Osallisuutta lisäävät tapahtumat"),
-        Column("observed_on", "date", "Date the observation refers to.", "31.3.2023",
-               required=False),
-        Column("target_operator", "enum", "How the observation compares with the target.",
-               ">=", required=False, allowed=(">=", "<=", "=")),
-        Column("target_value", "decimal", "Target level.", "5", required=False),
-        Column("observed_value", "decimal", "Observed value.", "2", required=False),
-        Column("unit", "text", "Unit of target and observation.", "kpl"),
-    ),
-    key=("fiscal_year", "period", "goal_id", "metric_code", "observed_on"),
-    row_checks=(_same_period, _target_or_observation),
-    required=False,
-))
+_register(
+    Contract(
+        kind="goal_metrics",
+        title="Goal metric observations",
+        description="Numbers the goal texts give: targets and observations with their unit.",
+        columns=(
+            FISCAL_YEAR,
+            PERIOD,
+            Column("goal_id", "code", "Goal the metric belongs to (goals).", "K08"),
+            Column(
+                "metric_code",
+                "code",
+                "Metric identifier within the goal.",
+                "osallisuustapahtumat_kirjastossa",
+            ),
+            Column("metric_name", "text", "Finnish name.", "Osallisuutta lisäävät tapahtumat"),
+            Column(
+                "observed_on",
+                "date",
+                "Date the observation refers to.",
+                "31.3.2023",
+                required=False,
+            ),
+            Column(
+                "target_operator",
+                "enum",
+                "How the observation compares with the target.",
+                ">=",
+                required=False,
+                allowed=(">=", "<=", "="),
+            ),
+            Column("target_value", "decimal", "Target level.", "5", required=False),
+            Column("observed_value", "decimal", "Observed value.", "2", required=False),
+            Column("unit", "text", "Unit of target and observation.", "kpl"),
+        ),
+        key=("fiscal_year", "period", "goal_id", "metric_code", "observed_on"),
+        row_checks=(_same_period, _target_or_observation),
+        required=False,
+    )
+)
 
-_register(Contract(
-    kind="narratives",
-    title="Narratives",
-    description="Texts of the report per organisation unit: budget assessment, changes in "
-                "the operating environment, descriptions.",
-    columns=(
-        FISCAL_YEAR, PERIOD, ORG_CODE,
-        Column("section", "enum", "Which text.", "budget_assessment",
-               allowed=("activity_description", "operating_environment", "binding_level",
-                        "budget_assessment", "goals_intro")),
-        Column("seq", "integer", "Paragraph number within the section.", "1"),
-        Column("text", "text", "Paragraph text.",
-               "Varhaiskasvatuksen talousarvio ei tule toteutumaan suunnitellusti."),
-    ),
-    key=("fiscal_year", "period", "org_code", "section", "seq"),
-    row_checks=(_same_period,),
-    required=False,
-))
+_register(
+    Contract(
+        kind="narratives",
+        title="Narratives",
+        description="Texts of the report per organisation unit: budget assessment, changes in "
+        "the operating environment, descriptions.",
+        columns=(
+            FISCAL_YEAR,
+            PERIOD,
+            ORG_CODE,
+            Column(
+                "section",
+                "enum",
+                "Which text.",
+                "budget_assessment",
+                allowed=(
+                    "activity_description",
+                    "operating_environment",
+                    "binding_level",
+                    "budget_assessment",
+                    "goals_intro",
+                ),
+            ),
+            Column("seq", "integer", "Paragraph number within the section.", "1"),
+            Column(
+                "text",
+                "text",
+                "Paragraph text.",
+                "Varhaiskasvatuksen talousarvio ei tule toteutumaan suunnitellusti.",
+            ),
+        ),
+        key=("fiscal_year", "period", "org_code", "section", "seq"),
+        row_checks=(_same_period,),
+        required=False,
+    )
+)
 
 
 def contract_for_file(file_name: str) -> Contract | None:
@@ -409,22 +610,47 @@ REPORT_LINES = Contract(
     kind="report_lines",
     title="Report lines (reference)",
     description="The income-statement hierarchy of JHS 192 as the interim report prints it, "
-                "and the lines of the council-approved budget and investment tables. Leaf "
-                "lines carry ledger figures; subtotals are computed from their children.",
+    "and the lines of the council-approved budget and investment tables. Leaf "
+    "lines carry ledger figures; subtotals are computed from their children.",
     columns=(
-        Column("statement", "enum", "Which table the line belongs to.", "operating",
-               allowed=("operating", "budget_binding", "investment")),
+        Column(
+            "statement",
+            "enum",
+            "Which table the line belongs to.",
+            "operating",
+            allowed=("operating", "budget_binding", "investment"),
+        ),
         Column("line_code", "code", "Line code.", "henkilostokulut"),
         Column("name_fi", "text", "Label as printed.", "Henkilöstökulut"),
-        Column("line_type", "enum", "leaf = booked; subtotal = computed from children.",
-               "leaf", allowed=("leaf", "subtotal")),
-        Column("parent_code", "code", "Subtotal this line adds into; empty for the top.",
-               "toimintakulut", required=False),
+        Column(
+            "line_type",
+            "enum",
+            "leaf = booked; subtotal = computed from children.",
+            "leaf",
+            allowed=("leaf", "subtotal"),
+        ),
+        Column(
+            "parent_code",
+            "code",
+            "Subtotal this line adds into; empty for the top.",
+            "toimintakulut",
+            required=False,
+        ),
         Column("sort_order", "integer", "Presentation order within the statement.", "210"),
-        Column("normal_sign", "enum", "Usual sign: 1 income, -1 expense, 0 either.", "-1",
-               allowed=("1", "-1", "0")),
-        Column("same_as_line", "code", "Operating line this budget-table line equals.", "",
-               required=False),
+        Column(
+            "normal_sign",
+            "enum",
+            "Usual sign: 1 income, -1 expense, 0 either.",
+            "-1",
+            allowed=("1", "-1", "0"),
+        ),
+        Column(
+            "same_as_line",
+            "code",
+            "Operating line this budget-table line equals.",
+            "",
+            required=False,
+        ),
     ),
     key=("statement", "line_code"),
 )

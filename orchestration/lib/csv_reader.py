@@ -174,11 +174,15 @@ def read_table(path: Path) -> RawTable:
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     if not data.strip(b"\xef\xbb\xbf \t\r\n"):
-        raise ExtractRefused([ExtractError(name, 0, "", "the file is empty; expected a header and rows")])
+        raise ExtractRefused(
+            [ExtractError(name, 0, "", "the file is empty; expected a header and rows")]
+        )
     text, encoding = decode_bytes(data, name)
     first_line = text.splitlines()[0] if text else ""
     delimiter = detect_delimiter(first_line, name)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=True
+    )
     table = RawTable(path=path, sha256=sha256, encoding=encoding, delimiter=delimiter, header=[])
     line_no = 1
     try:
@@ -230,9 +234,7 @@ def parse_decimal(raw: str) -> Decimal:
             or not re.fullmatch(r"\d{1,3}", integer_groups[0])
             or not all(re.fullmatch(r"\d{3}", g) for g in integer_groups[1:])
         ):
-            raise ValueError(
-                "spaces may only separate groups of three digits (e.g. 1 234 567,89)"
-            )
+            raise ValueError("spaces may only separate groups of three digits (e.g. 1 234 567,89)")
         s = "".join(integer_groups) + last
     if "," in s and "." in s:
         raise ValueError(

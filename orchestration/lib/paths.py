@@ -14,4 +14,6 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 def warehouse_path() -> Path:
     """The DuckDB file the pipeline writes (KUNTASEURANTA_WAREHOUSE)."""
-    return Path(os.environ.get("KUNTASEURANTA_WAREHOUSE", PROJECT_ROOT / "warehouse" / "warehouse.duckdb"))
+    return Path(
+        os.environ.get("KUNTASEURANTA_WAREHOUSE", PROJECT_ROOT / "warehouse" / "warehouse.duckdb")
+    )

@@ -43,17 +43,25 @@ def _check_header(header: list[str], contract: Contract, name: str) -> list[Extr
     expected = contract.column_names
     for column in expected:
         if column not in seen:
-            errors.append(ExtractError(
-                name, 1, column,
-                f"missing column; expected the columns {';'.join(expected)}",
-            ))
+            errors.append(
+                ExtractError(
+                    name,
+                    1,
+                    column,
+                    f"missing column; expected the columns {';'.join(expected)}",
+                )
+            )
     for column in header:
         if column.lower() not in expected:
-            errors.append(ExtractError(
-                name, 1, column,
-                f"unexpected column for a {contract.kind} extract; expected the columns "
-                f"{';'.join(expected)}",
-            ))
+            errors.append(
+                ExtractError(
+                    name,
+                    1,
+                    column,
+                    f"unexpected column for a {contract.kind} extract; expected the columns "
+                    f"{';'.join(expected)}",
+                )
+            )
     return errors
 
 
@@ -67,8 +75,13 @@ def parse_extract(
     if errors:
         raise ExtractRefused(errors)
     if not table.records:
-        raise ExtractRefused([ExtractError(
-            name, 0, "", "the file has a header but no rows; expected at least one row")])
+        raise ExtractRefused(
+            [
+                ExtractError(
+                    name, 0, "", "the file has a header but no rows; expected at least one row"
+                )
+            ]
+        )
     positions = [table.header.index(h) for h in table.header]
     index_of = {h.lower(): i for h, i in zip(table.header, positions, strict=True)}
     width = len(table.header)
@@ -83,10 +96,14 @@ def parse_extract(
             if len(record) > width and table.delimiter == ",":
                 hint = " (in a ','-delimited file a decimal comma must be quoted: \"1234,56\")"
             what = "truncated row" if len(record) < width else "too many fields"
-            errors.append(ExtractError(
-                name, line, "",
-                f"{what}: {len(record)} fields, expected {width}{hint}",
-            ))
+            errors.append(
+                ExtractError(
+                    name,
+                    line,
+                    "",
+                    f"{what}: {len(record)} fields, expected {width}{hint}",
+                )
+            )
             continue
         row: dict[str, Any] = {"_source_line": line}
         row_ok = True
@@ -107,11 +124,15 @@ def parse_extract(
         key = tuple(row[k] for k in contract.key)
         if key in first_line_of_key:
             described = ", ".join(f"{k}={v}" for k, v in zip(contract.key, key, strict=True))
-            errors.append(ExtractError(
-                name, line, contract.key[-1],
-                f"duplicate key ({described}); first seen on line {first_line_of_key[key]}; "
-                "expected one row per key",
-            ))
+            errors.append(
+                ExtractError(
+                    name,
+                    line,
+                    contract.key[-1],
+                    f"duplicate key ({described}); first seen on line {first_line_of_key[key]}; "
+                    "expected one row per key",
+                )
+            )
             continue
         first_line_of_key[key] = line
         if row_ok:
@@ -136,25 +157,37 @@ def find_extract_files(folder: Path) -> tuple[dict[str, Path], list[ExtractError
             continue
         contract = contract_for_file(path.name)
         if contract is None:
-            errors.append(ExtractError(
-                path.name, 0, "",
-                f"unknown extract; expected a file named after one of {', '.join(CONTRACTS)} "
-                "(e.g. ledger.csv or ledger_2023-03.csv)",
-            ))
+            errors.append(
+                ExtractError(
+                    path.name,
+                    0,
+                    "",
+                    f"unknown extract; expected a file named after one of {', '.join(CONTRACTS)} "
+                    "(e.g. ledger.csv or ledger_2023-03.csv)",
+                )
+            )
         elif contract.kind in found:
-            errors.append(ExtractError(
-                path.name, 0, "",
-                f"a second {contract.kind} extract beside {found[contract.kind].name}; "
-                "expected one file per kind",
-            ))
+            errors.append(
+                ExtractError(
+                    path.name,
+                    0,
+                    "",
+                    f"a second {contract.kind} extract beside {found[contract.kind].name}; "
+                    "expected one file per kind",
+                )
+            )
         else:
             found[contract.kind] = path
     for kind, contract in CONTRACTS.items():
         if contract.required and kind not in found:
-            errors.append(ExtractError(
-                f"{kind}.csv", 0, "", f"required {contract.title.lower()} extract is missing "
-                f"from {folder.name}/",
-            ))
+            errors.append(
+                ExtractError(
+                    f"{kind}.csv",
+                    0,
+                    "",
+                    f"required {contract.title.lower()} extract is missing from {folder.name}/",
+                )
+            )
     return found, errors
 
 
@@ -166,22 +199,39 @@ def _cross_file_errors(
     org_file = extracts["organisation"].path.name
     roots = [r for r in org.values() if r["parent_code"] is None]
     if len(roots) != 1:
-        errors.append(ExtractError(org_file, 0, "parent_code",
-                                   f"{len(roots)} units without a parent; expected exactly one "
-                                   "root (the municipality)"))
+        errors.append(
+            ExtractError(
+                org_file,
+                0,
+                "parent_code",
+                f"{len(roots)} units without a parent; expected exactly one "
+                "root (the municipality)",
+            )
+        )
     for r in org.values():
         if r["parent_code"] is not None and r["parent_code"] not in org:
-            errors.append(ExtractError(org_file, r["_source_line"], "parent_code",
-                                       f"unknown parent '{r['parent_code']}'; expected an "
-                                       "org_code of this file"))
+            errors.append(
+                ExtractError(
+                    org_file,
+                    r["_source_line"],
+                    "parent_code",
+                    f"unknown parent '{r['parent_code']}'; expected an org_code of this file",
+                )
+            )
     for r in org.values():  # every chain must reach the root without a cycle
         seen, code = set(), r["org_code"]
         while code is not None and code in org and code not in seen:
             seen.add(code)
             code = org[code]["parent_code"]
         if code is not None and code in seen:
-            errors.append(ExtractError(org_file, r["_source_line"], "parent_code",
-                                       "the parent chain loops back to this unit"))
+            errors.append(
+                ExtractError(
+                    org_file,
+                    r["_source_line"],
+                    "parent_code",
+                    "the parent chain loops back to this unit",
+                )
+            )
     booking_units = {c for c, r in org.items() if r["org_level"] in ("service_area", "cost_centre")}
     lines_by_statement: dict[str, dict[str, str]] = {}
     for r in report_lines.rows:
@@ -192,12 +242,18 @@ def _cross_file_errors(
         for row in extract.rows:
             for code in codes_of(row):
                 if code not in allowed:
-                    what = ("a service area or cost centre" if booking_only
-                            else "a unit") + f" of {org_file}"
+                    what = (
+                        "a service area or cost centre" if booking_only else "a unit"
+                    ) + f" of {org_file}"
                     known = "unknown" if code not in org else f"'{org[code]['org_level']}'"
-                    errors.append(ExtractError(
-                        extract.path.name, row["_source_line"], "org_code",
-                        f"{known} organisation unit '{code}'; expected {what}"))
+                    errors.append(
+                        ExtractError(
+                            extract.path.name,
+                            row["_source_line"],
+                            "org_code",
+                            f"{known} organisation unit '{code}'; expected {what}",
+                        )
+                    )
 
     def single(row: dict[str, Any]) -> list[str]:
         return [row["org_code"]]
@@ -208,53 +264,89 @@ def _cross_file_errors(
         leaves = {c for c, t in lines_by_statement["operating"].items() if t == "leaf"}
         for row in ledger.rows:
             if row["line_code"] not in leaves:
-                what = ("a subtotal, computed from its lines"
-                        if row["line_code"] in lines_by_statement["operating"] else "unknown")
-                errors.append(ExtractError(
-                    ledger.path.name, row["_source_line"], "line_code",
-                    f"report line '{row['line_code']}' is {what}; expected a leaf line: "
-                    f"{', '.join(sorted(leaves))}"))
+                what = (
+                    "a subtotal, computed from its lines"
+                    if row["line_code"] in lines_by_statement["operating"]
+                    else "unknown"
+                )
+                errors.append(
+                    ExtractError(
+                        ledger.path.name,
+                        row["_source_line"],
+                        "line_code",
+                        f"report line '{row['line_code']}' is {what}; expected a leaf line: "
+                        f"{', '.join(sorted(leaves))}",
+                    )
+                )
     if "control_totals" in extracts:
         control = extracts["control_totals"]
         unknown_org(control, single, booking_only=False)
         for row in control.rows:
             if row["line_code"] not in lines_by_statement[row["statement"]]:
-                errors.append(ExtractError(
-                    control.path.name, row["_source_line"], "line_code",
-                    f"unknown report line '{row['line_code']}' for statement {row['statement']}; "
-                    f"expected one of {', '.join(lines_by_statement[row['statement']])}"))
+                errors.append(
+                    ExtractError(
+                        control.path.name,
+                        row["_source_line"],
+                        "line_code",
+                        f"unknown report line '{row['line_code']}' for statement {row['statement']}; "
+                        f"expected one of {', '.join(lines_by_statement[row['statement']])}",
+                    )
+                )
     if "investment_projects" in extracts:
         unknown_org(extracts["investment_projects"], single, booking_only=True)
     if "investments" in extracts:
         investments = extracts["investments"]
         unknown_org(investments, single, booking_only=True)
-        projects = {r["project_code"]: r["org_code"]
-                    for r in extracts.get("investment_projects", ParsedExtract(
-                        CONTRACTS["investment_projects"], Path(), "", "", "", [])).rows}
+        projects = {
+            r["project_code"]: r["org_code"]
+            for r in extracts.get(
+                "investment_projects",
+                ParsedExtract(CONTRACTS["investment_projects"], Path(), "", "", "", []),
+            ).rows
+        }
         for row in investments.rows:
             owner = projects.get(row["project_code"])
             if owner is None:
-                errors.append(ExtractError(
-                    investments.path.name, row["_source_line"], "project_code",
-                    f"unknown project '{row['project_code']}'; expected a project_code of "
-                    "investment_projects"))
+                errors.append(
+                    ExtractError(
+                        investments.path.name,
+                        row["_source_line"],
+                        "project_code",
+                        f"unknown project '{row['project_code']}'; expected a project_code of "
+                        "investment_projects",
+                    )
+                )
             elif owner != row["org_code"]:
-                errors.append(ExtractError(
-                    investments.path.name, row["_source_line"], "org_code",
-                    f"project '{row['project_code']}' belongs to {owner}; expected {owner}"))
+                errors.append(
+                    ExtractError(
+                        investments.path.name,
+                        row["_source_line"],
+                        "org_code",
+                        f"project '{row['project_code']}' belongs to {owner}; expected {owner}",
+                    )
+                )
     if "goals" in extracts:
         unknown_org(extracts["goals"], lambda r: r["org_codes"].split("|"), booking_only=False)
     if "narratives" in extracts:
         unknown_org(extracts["narratives"], single, booking_only=False)
     if "goal_metrics" in extracts:
-        goal_ids = {r["goal_id"] for r in extracts.get("goals", ParsedExtract(
-            CONTRACTS["goals"], Path(), "", "", "", [])).rows}
+        goal_ids = {
+            r["goal_id"]
+            for r in extracts.get(
+                "goals", ParsedExtract(CONTRACTS["goals"], Path(), "", "", "", [])
+            ).rows
+        }
         metrics = extracts["goal_metrics"]
         for row in metrics.rows:
             if row["goal_id"] not in goal_ids:
-                errors.append(ExtractError(
-                    metrics.path.name, row["_source_line"], "goal_id",
-                    f"unknown goal '{row['goal_id']}'; expected a goal_id of goals"))
+                errors.append(
+                    ExtractError(
+                        metrics.path.name,
+                        row["_source_line"],
+                        "goal_id",
+                        f"unknown goal '{row['goal_id']}'; expected a goal_id of goals",
+                    )
+                )
     return errors
 
 
@@ -265,10 +357,17 @@ def validate_delivery(folder: Path, period: ReportingPeriod | None = None) -> De
     """
     period = period or ReportingPeriod.from_folder(folder)
     if period is None:
-        raise ExtractRefused([ExtractError(
-            str(folder), 0, "",
-            "cannot tell the reporting period: name the folder YYYY-MM (e.g. 2023-03) "
-            "or give the period explicitly")])
+        raise ExtractRefused(
+            [
+                ExtractError(
+                    str(folder),
+                    0,
+                    "",
+                    "cannot tell the reporting period: name the folder YYYY-MM (e.g. 2023-03) "
+                    "or give the period explicitly",
+                )
+            ]
+        )
     files, errors = find_extract_files(folder)
     report_lines = load_report_lines()
     extracts: dict[str, ParsedExtract] = {}

@@ -1,0 +1,254 @@
+"""`warehouse`: run the pipeline on a folder of extracts, or validate extracts.
+
+    warehouse run [DELIVERY_DIR] [--period YYYY-MM]
+    warehouse validate PATH [--period YYYY-MM] [--kind KIND]
+    warehouse contracts            (prints the extract contracts as Markdown)
+
+Exit status: 0 done, 1 refused (the reasons are printed), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from orchestration.lib.contracts import CONTRACTS, REPORT_LINES, Contract, contract_for_file
+from orchestration.lib.csv_reader import ExtractRefused
+from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, PROJECT_ROOT, warehouse_path
+from orchestration.lib.reporting_period import ReportingPeriod
+from orchestration.lib.validation import parse_extract, validate_delivery
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _print_refusal(refused: ExtractRefused, what: str) -> None:
+    print(f"REFUSED: {what}: {len(refused.errors)} problem(s); nothing was loaded.")
+    for error in refused.errors:
+        print(f"  - {error}")
+
+
+def _period_arg(text: str | None) -> ReportingPeriod | None:
+    return ReportingPeriod.parse(text) if text else None
+
+
+def _prepare_dagster_home(home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    folder = Path(args.delivery_dir)
+    period = _period_arg(args.period) or ReportingPeriod.from_folder(folder)
+    print(f"Delivery:  {_shown(folder)} (reporting period {period or 'unknown'})")
+    print(f"Warehouse: {_shown(warehouse_path())}")
+    run_config = {
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+        "ops": {
+            "raw_extracts": {
+                "config": {
+                    "delivery_dir": str(folder.resolve()),
+                    "reporting_period": str(period) if period else "",
+                }
+            }
+        },
+    }
+    dagster_home = os.environ.get("DAGSTER_HOME")
+    if dagster_home:
+        _prepare_dagster_home(Path(dagster_home))
+        instance = dg.DagsterInstance.get()
+    else:
+        instance = dg.DagsterInstance.ephemeral()
+    job = defs().resolve_job_def("warehouse_job")
+    try:
+        result = job.execute_in_process(run_config=run_config, instance=instance)
+    except dg.Failure as failure:
+        if isinstance(failure.__cause__, ExtractRefused):
+            _print_refusal(failure.__cause__, f"delivery {_shown(folder)}")
+            print("The warehouse is unchanged.")
+            return EXIT_REFUSED
+        raise
+    print(f"Run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
+    total = 0
+    for materialization in result.asset_materializations_for_node("raw_extracts"):
+        meta = {k: v.value for k, v in materialization.metadata.items()}
+        total += meta["rows"] if meta["status"] != "unchanged" else 0
+        print(
+            f"  {materialization.asset_key.to_user_string():<24} "
+            f"{meta['rows']:>5} rows {meta['status']:<9} from {meta['source_file']}"
+        )
+    print(f"{total} new rows loaded." if total else "Nothing new: every extract was loaded before.")
+    return EXIT_OK if result.success else EXIT_REFUSED
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    period = _period_arg(args.period)
+    if path.is_dir():
+        try:
+            delivery = validate_delivery(path, period)
+        except ExtractRefused as refused:
+            _print_refusal(refused, f"delivery {_shown(path)}")
+            return EXIT_REFUSED
+        print(f"VALID: delivery {_shown(path)} for {delivery.reporting_period}")
+        for kind, extract in sorted(delivery.extracts.items()):
+            print(
+                f"  {extract.path.name:<28} {kind:<20} {len(extract.rows):>5} rows "
+                f"({extract.encoding}, '{extract.delimiter}')"
+            )
+        return EXIT_OK
+    if not path.is_file():
+        print(f"No such file or folder: {path}", file=sys.stderr)
+        return EXIT_USAGE
+    contract: Contract | None = (
+        CONTRACTS.get(args.kind) if args.kind else contract_for_file(path.name)
+    )
+    if contract is None:
+        print(
+            f"{path.name}: cannot tell the extract kind from the name; "
+            f"give --kind, one of {', '.join(CONTRACTS)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    period = period or ReportingPeriod.from_folder(path.parent)
+    try:
+        extract = parse_extract(path, contract, period)
+    except ExtractRefused as refused:
+        _print_refusal(refused, f"{contract.kind} extract {_shown(path)}")
+        return EXIT_REFUSED
+    print(
+        f"VALID: {_shown(path)} is a {contract.kind} extract with {len(extract.rows)} rows "
+        f"({extract.encoding}, '{extract.delimiter}')."
+    )
+    if period is None:
+        print("  Reporting-period rules were not checked: give --period YYYY-MM.")
+    print(
+        "  References to other extracts (organisation, goals, projects) are checked when "
+        "the whole delivery folder is validated."
+    )
+    return EXIT_OK
+
+
+def contracts_markdown() -> str:
+    out = [
+        "# Extract contracts",
+        "",
+        "<!-- Generated by `warehouse contracts`; a test keeps this file current. -->",
+        "",
+        "A delivery is one folder per reporting period, named `YYYY-MM` after the last month "
+        "of the year-to-date span (`2023-03` = January-March 2023), holding one CSV file per "
+        "extract kind. A file is recognised by its name: `ledger.csv` or `ledger_<anything>.csv`.",
+        "",
+        "Every file:",
+        "",
+        "- is UTF-8 (with or without byte-order mark) or Windows-1252; a file mixing both, or "
+        "holding bytes neither can decode, is refused;",
+        "- has a header row with exactly the columns below, in any order, separated by `;` or "
+        "`,` (with `,`, a decimal comma must be inside quotes);",
+        "- writes numbers with a decimal comma or point and, optionally, spaces or no-break "
+        "spaces as thousands separators (`-1 234 567,89`). A number whose only separator is "
+        "followed by exactly three digits (`1,234`, `1.234`) is refused as ambiguous, and so "
+        "is one mixing `,` and `.`;",
+        "- writes dates as `31.3.2023` or `2023-03-31`;",
+        "- has at least one row; blank lines are ignored; each key appears once.",
+        "",
+        "Amounts follow the published report's sign convention: income positive, expenses "
+        "negative. Every amount carries the unit it was reported in (`1` euros, `1000` "
+        "thousands of euros); the warehouse converts to euros and derives reconciliation "
+        "tolerances from the unit. A delivery is validated whole: if any file breaks its "
+        "contract, nothing of that reporting period is loaded.",
+        "",
+    ]
+    for contract in [*CONTRACTS.values(), REPORT_LINES]:
+        where = (
+            "shipped in `seeds/reference/`"
+            if contract is REPORT_LINES
+            else ("required" if contract.required else "optional") + " in every delivery"
+        )
+        out += [
+            f"## {contract.title}: `{contract.kind}.csv` ({where})",
+            "",
+            contract.description,
+            "",
+            f"Key: {', '.join(contract.key)}.",
+            "",
+            "| column | type | required | allowed values | description |",
+            "|---|---|---|---|---|",
+        ]
+        for c in contract.columns:
+            allowed = ", ".join(f"`{a}`" for a in c.allowed)
+            out.append(
+                f"| `{c.name}` | {c.type} | {'yes' if c.required else 'no'} | "
+                f"{allowed} | {c.description} |"
+            )
+        example = contract.example_row()
+        out += [
+            "",
+            "Example:",
+            "",
+            "```",
+            ";".join(example),
+            ";".join(f'"{v}"' if ";" in v else v for v in example.values()),
+            "```",
+            "",
+        ]
+    return "\n".join(out)
+
+
+def cmd_contracts(args: argparse.Namespace) -> int:
+    print(contracts_markdown(), end="")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warehouse", description="Municipal budget follow-up warehouse."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="load a delivery folder and build the warehouse")
+    run.add_argument(
+        "delivery_dir",
+        nargs="?",
+        default=str(DEFAULT_DELIVERY_DIR),
+        help=f"folder of extracts (default: {DEFAULT_DELIVERY_DIR.relative_to(PROJECT_ROOT)})",
+    )
+    run.add_argument("--period", help="reporting period YYYY-MM (default: the folder name)")
+    run.set_defaults(func=cmd_run)
+    validate = sub.add_parser(
+        "validate", help="check a delivery folder or one extract file without loading anything"
+    )
+    validate.add_argument("path")
+    validate.add_argument("--period", help="reporting period YYYY-MM")
+    validate.add_argument("--kind", choices=sorted(CONTRACTS), help="extract kind of a file")
+    validate.set_defaults(func=cmd_validate)
+    contracts = sub.add_parser("contracts", help="print the extract contracts as Markdown")
+    contracts.set_defaults(func=cmd_contracts)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:  # a malformed --period and the like
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
