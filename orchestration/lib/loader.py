@@ -71,15 +71,16 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contracts: list[Contract])
 
 
 def _latest_sha256(con: duckdb.DuckDBPyConnection, kind: str, period: str) -> str | None:
-    row = con.execute(
+    # fetchall, not fetchone: DuckDB 2.0 refuses the next statement while a result is open.
+    rows = con.execute(
         f"""
         SELECT sha256 FROM {LOAD_LOG}
         WHERE extract_kind = ? AND reporting_period = ?
         ORDER BY loaded_at DESC, load_id DESC LIMIT 1
         """,
         [kind, period],
-    ).fetchone()
-    return row[0] if row else None
+    ).fetchall()
+    return rows[0][0] if rows else None
 
 
 def _as_text(value: Any) -> str | None:

@@ -288,7 +288,8 @@ def _cross_file_errors(
                         control.path.name,
                         row["_source_line"],
                         "line_code",
-                        f"unknown report line '{row['line_code']}' for statement {row['statement']}; "
+                        f"unknown report line '{row['line_code']}' for statement "
+                        f"{row['statement']}; "
                         f"expected one of {', '.join(lines_by_statement[row['statement']])}",
                     )
                 )

@@ -1,0 +1,79 @@
+"""The Dagster definitions load, and the README's run command works end to end."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.cli import main
+
+EXPECTED_ASSETS = sorted(
+    f"raw/{kind}"
+    for kind in (
+        "organisation",
+        "ledger",
+        "control_totals",
+        "investments",
+        "investment_projects",
+        "goals",
+        "goal_metrics",
+        "narratives",
+    )
+)
+
+
+def test_definitions_load_with_the_whole_asset_graph(warehouse_file: Path):
+    from orchestration.definitions import defs
+
+    definitions = defs()
+    keys = sorted(k.to_user_string() for k in definitions.resolve_all_asset_keys())
+    assert keys == EXPECTED_ASSETS
+    job = definitions.resolve_job_def("warehouse_job")
+    assert (
+        sorted(k.to_user_string() for k in job.asset_layer.selected_asset_keys) == EXPECTED_ASSETS
+    )
+
+
+def test_run_loads_the_embedded_data_and_a_second_run_changes_nothing(
+    warehouse_file: Path, capsys: pytest.CaptureFixture[str]
+):
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "raw/ledger                 184 rows loaded" in out
+    assert "844 new rows loaded." in out
+    with duckdb.connect(str(warehouse_file), read_only=True) as con:
+        total = con.execute(
+            "SELECT sum(amount * CAST(unit AS INTEGER)) FROM raw.ledger WHERE fiscal_year = 2023 "
+            "AND period = 3 AND scenario = 'actual'"
+        ).fetchall()[0][0]
+    # The department's printed TILIKAUDEN TULOS is -7 437 414; the leaves, each rounded to
+    # the euro, add up to within rounding of it.
+    assert total == Decimal(-7437415)
+    assert main(["run"]) == 0
+    assert "Nothing new: every extract was loaded before." in capsys.readouterr().out
+
+
+def test_run_refuses_a_bad_delivery_and_keeps_the_warehouse(
+    warehouse_file: Path, delivery_copy: Path, capsys: pytest.CaptureFixture[str]
+):
+    assert main(["run"]) == 0
+    before = warehouse_file.read_bytes()
+    capsys.readouterr()
+    ledger = delivery_copy / "ledger.csv"
+    text = ledger.read_text(encoding="utf-8-sig")
+    ledger.write_text(
+        text.replace(
+            "2023;3;OPKOU;avustukset;actual;-30250;1", "2023;3;OPKOU;avustukset;actual;-30 25;1"
+        ),
+        encoding="utf-8-sig",
+    )
+    line = text.splitlines().index("2023;3;OPKOU;avustukset;actual;-30250;1") + 1
+    assert main(["run", str(delivery_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "REFUSED" in out
+    assert f"ledger.csv:{line} column 'amount': spaces may only separate groups of three" in out
+    assert "The warehouse is unchanged." in out
+    assert warehouse_file.read_bytes() == before
