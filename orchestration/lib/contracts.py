@@ -43,12 +43,12 @@ class Column:
             if self.required:
                 raise ValueError(f"a value is required ({self.expected()})")
             return None
-        if self.type == "integer":
-            return parse_integer(value)
-        if self.type == "decimal":
-            return parse_decimal(value)
-        if self.type == "date":
-            return parse_date(value)
+        parsers = {"integer": parse_integer, "decimal": _warehouse_decimal, "date": parse_date}
+        if self.type in parsers:
+            try:
+                return parsers[self.type](value)
+            except ValueError as exc:
+                raise ValueError(f"{exc}; expected {self.expected()}") from None
         if self.type == "enum":
             if value not in self.allowed:
                 raise ValueError(
@@ -78,6 +78,18 @@ class Column:
             "codes": "codes separated by '|'",
             "text": "text",
         }[self.type]
+
+
+_MAX_DECIMAL = Decimal(10) ** 14  # DECIMAL(18,4): 14 digits before the point, 4 after
+
+
+def _warehouse_decimal(text: str) -> Decimal:
+    value = parse_decimal(text)
+    if abs(value) >= _MAX_DECIMAL:
+        raise ValueError("too large for the warehouse (at most 14 digits before the decimal)")
+    if value != value.quantize(Decimal("0.0001")):
+        raise ValueError("more than 4 decimals")
+    return value
 
 
 RowCheck = Callable[[dict[str, Any], ReportingPeriod], list[tuple[str, str]]]
@@ -599,10 +611,6 @@ def contract_for_file(file_name: str) -> Contract | None:
         if stem == kind or stem.startswith(kind + "_") or stem.startswith(kind + "-"):
             return CONTRACTS[kind]
     return None
-
-
-def to_decimal(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(value)
 
 
 # Reference data shipped with the project (seeds/reference/), not part of a delivery.

@@ -21,7 +21,6 @@ from pathlib import Path
 # Bytes that Windows-1252 leaves undefined: a file containing them is neither
 # UTF-8 nor Windows-1252.
 _CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
-_UTF8_MULTIBYTE = re.compile(rb"[\xC2-\xF4][\x80-\xBF]+")
 _THOUSANDS_SPACES = {" ", "\u00a0", "\u202f", "\u2009"}
 _MINUS_SIGNS = {"-", "\u2212", "\u2013"}
 
@@ -68,6 +67,12 @@ def _line_col_of_offset(data: bytes, offset: int) -> tuple[int, int]:
     return line, col
 
 
+def _line_col_of_char(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    return line, col
+
+
 def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
     """Return (text, encoding name) or raise ExtractRefused."""
     if b"\x00" in data:
@@ -88,47 +93,53 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
         try:
             return data_wo_bom.decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            line, col = _line_col_of_offset(data, exc.start + 3)
+            marked = data_wo_bom.decode("utf-8", errors="surrogateescape")
+            first_bad = next(i for i, ch in enumerate(marked) if "\udc80" <= ch <= "\udcff")
+            line, col = _line_col_of_char(marked, first_bad)
             raise ExtractRefused(
                 [
                     ExtractError(
                         name,
                         line,
                         "",
-                        f"byte 0x{data[exc.start + 3]:02X} at character {col} is not UTF-8, "
+                        f"byte 0x{data_wo_bom[exc.start]:02X} at character {col} is not UTF-8, "
                         "although the file starts with a UTF-8 byte-order mark",
                     )
                 ]
             ) from None
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as exc:
-        bad_offset = exc.start
-    line, col = _line_col_of_offset(data, bad_offset)
-    undefined = next((i for i, b in enumerate(data) if b in _CP1252_UNDEFINED), None)
+    except UnicodeDecodeError:
+        pass
+    # Not UTF-8 throughout. Decoding with surrogateescape keeps the valid UTF-8
+    # characters and marks each invalid byte, so a file that is partly UTF-8 shows.
+    marked = data.decode("utf-8", errors="surrogateescape")
+    invalid = [i for i, ch in enumerate(marked) if "\udc80" <= ch <= "\udcff"]
+    undefined = next((i for i in invalid if ord(marked[i]) - 0xDC00 in _CP1252_UNDEFINED), None)
     if undefined is not None:
-        u_line, u_col = _line_col_of_offset(data, undefined)
-        raise ExtractRefused(
-            [
-                ExtractError(
-                    name,
-                    u_line,
-                    "",
-                    f"undecodable byte 0x{data[undefined]:02X} at character {u_col}: "
-                    "the file is neither UTF-8 nor Windows-1252",
-                )
-            ]
-        )
-    if _UTF8_MULTIBYTE.search(data):
+        line, col = _line_col_of_char(marked, undefined)
         raise ExtractRefused(
             [
                 ExtractError(
                     name,
                     line,
                     "",
-                    f"byte 0x{data[bad_offset]:02X} at character {col} is not UTF-8, but other "
-                    "parts of the file are: mixed encodings cannot be read reliably; "
-                    "save the file again as UTF-8",
+                    f"undecodable byte 0x{ord(marked[undefined]) - 0xDC00:02X} at character "
+                    f"{col}: the file is neither UTF-8 nor Windows-1252",
+                )
+            ]
+        )
+    if any(ch > "\x7f" and not "\udc80" <= ch <= "\udcff" for ch in marked):
+        line, col = _line_col_of_char(marked, invalid[0])
+        raise ExtractRefused(
+            [
+                ExtractError(
+                    name,
+                    line,
+                    "",
+                    f"byte 0x{ord(marked[invalid[0]]) - 0xDC00:02X} at character {col} is not "
+                    "UTF-8, but other parts of the file are: mixed encodings cannot be read "
+                    "reliably; save the file again as UTF-8",
                 )
             ]
         )
@@ -197,7 +208,15 @@ def read_table(path: Path) -> RawTable:
             table.records.append((start_line, record))
     except csv.Error as exc:
         raise ExtractRefused(
-            [ExtractError(name, reader.line_num, "", f"malformed CSV quoting: {exc}")]
+            [
+                ExtractError(
+                    name,
+                    line_no,
+                    "",
+                    f"malformed CSV quoting in the row starting here ({exc}); expected every "
+                    'quoted field to end with a closing " before the next delimiter',
+                )
+            ]
         ) from None
     return table
 

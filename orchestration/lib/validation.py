@@ -218,18 +218,17 @@ def _cross_file_errors(
                     f"unknown parent '{r['parent_code']}'; expected an org_code of this file",
                 )
             )
-    for r in org.values():  # every chain must reach the root without a cycle
-        seen, code = set(), r["org_code"]
-        while code is not None and code in org and code not in seen:
-            seen.add(code)
-            code = org[code]["parent_code"]
-        if code is not None and code in seen:
+    for r in org.values():  # a unit whose parent chain comes back to it is in a cycle
+        start, code, steps = r["org_code"], r["parent_code"], 0
+        while code is not None and code in org and code != start and steps < len(org):
+            code, steps = org[code]["parent_code"], steps + 1
+        if code == start:
             errors.append(
                 ExtractError(
                     org_file,
                     r["_source_line"],
                     "parent_code",
-                    "the parent chain loops back to this unit",
+                    "the parent chain loops back to this unit; expected a tree under one root",
                 )
             )
     booking_units = {c for c, r in org.items() if r["org_level"] in ("service_area", "cost_centre")}

@@ -1,0 +1,41 @@
+-- Leaf figures added up every report-line subtotal and every level of the organisation.
+with
+
+leaves as (
+
+    select * from {{ ref('int_ledger_measures_pivoted') }}
+
+),
+
+report_lines as (
+
+    select * from {{ ref('int_report_lines_flattened') }}
+    where statement = 'operating'
+
+),
+
+org_units as (
+
+    select * from {{ ref('int_org_units_flattened') }}
+
+),
+
+rolled_up as (
+
+    select
+        leaves.reporting_period,
+        org_units.org_code,
+        report_lines.line_code,
+        count(*) as leaf_rows,
+        {{ sum_ledger_measures('leaves') }}
+    from leaves
+    inner join report_lines
+        on report_lines.leaf_line_code = leaves.line_code
+    inner join org_units
+        on org_units.reporting_period = leaves.reporting_period
+        and org_units.member_org_code = leaves.org_code
+    group by leaves.reporting_period, org_units.org_code, report_lines.line_code
+
+)
+
+select * from rolled_up

@@ -1,0 +1,23 @@
+-- One row per reporting period, project and investment leaf line with the four base figures.
+with
+
+investments as (
+
+    select * from {{ ref('stg_investments') }}
+
+),
+
+pivoted as (
+
+    select
+        reporting_period,
+        org_code,
+        project_code,
+        line_code,
+        {{ pivot_ledger_measures() }}
+    from investments
+    group by reporting_period, org_code, project_code, line_code
+
+)
+
+select * from pivoted

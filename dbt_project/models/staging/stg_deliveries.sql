@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'load_log') }}
+
+),
+
+renamed as (
+
+    select
+        load_id,
+        reporting_period,
+        cast(substring(reporting_period, 1, 4) as integer) as reporting_year,
+        cast(substring(reporting_period, 6, 2) as integer) as reporting_month,
+        extract_kind,
+        source_file,
+        sha256 as source_sha256,
+        row_count,
+        encoding as source_encoding,
+        delimiter as source_delimiter,
+        loaded_at,
+        row_number() over (
+            partition by reporting_period, extract_kind
+            order by loaded_at desc, load_id desc
+        ) = 1 as is_current_delivery
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,28 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'investments') }}
+    where _load_id in ({{ latest_load_ids('investments') }})
+
+),
+
+renamed as (
+
+    select
+        {{ lineage_columns() }},
+        fiscal_year,
+        period as period_month,
+        org_code,
+        project_code,
+        line_code,
+        scenario,
+        amount as amount_reported,
+        cast(unit as integer) as reported_unit,
+        cast(amount * cast(unit as integer) as decimal(18, 2)) as amount_eur
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,27 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'ledger') }}
+    where _load_id in ({{ latest_load_ids('ledger') }})
+
+),
+
+renamed as (
+
+    select
+        {{ lineage_columns() }},
+        fiscal_year,
+        period as period_month,
+        org_code,
+        line_code,
+        scenario,
+        amount as amount_reported,
+        cast(unit as integer) as reported_unit,
+        cast(amount * cast(unit as integer) as decimal(18, 2)) as amount_eur
+
+    from source
+
+)
+
+select * from renamed
