@@ -4,7 +4,7 @@
     positive variance is favourable for income and expense lines alike.
 -#}
 {% macro budget_measures(reporting_month='reporting_month') %}
-        budget - actual as remaining,
+        cast(budget - actual as decimal(18, 2)) as remaining,
         -- The report prints 0 when the budget is 0. Its spreadsheet divides in binary
         -- floating point before rounding to one decimal (2 030 / 4 000 -> 50,7 %);
         -- dividing as double reproduces every printed percentage.
@@ -22,14 +22,14 @@
         cast(actual * 12.0 / {{ reporting_month }} as decimal(18, 2)) as forecast_linear,
         case
             when coalesce(prior_year_same_period_actual, 0) = 0 then null
-            else cast(actual * prior_year_actual / prior_year_same_period_actual as decimal(18, 2))
+            else cast(cast(actual as decimal(38, 2)) * prior_year_actual / prior_year_same_period_actual as decimal(18, 2))
         end as forecast_seasonal,
         cast(actual * 12.0 / {{ reporting_month }} - budget as decimal(18, 2))
             as forecast_linear_variance,
         case
             when coalesce(prior_year_same_period_actual, 0) = 0 then null
             else cast(
-                actual * prior_year_actual / prior_year_same_period_actual - budget
+                cast(actual as decimal(38, 2)) * prior_year_actual / prior_year_same_period_actual - budget
                 as decimal(18, 2)
             )
         end as forecast_seasonal_variance

@@ -23,7 +23,7 @@
 {#- Pivot ledger rows into the four measures, with the unit and count of their figures. -#}
 {% macro pivot_ledger_measures() %}
     {%- for measure, condition in ledger_measures().items() %}
-        sum(case when {{ condition }} then amount_eur end) as {{ measure }},
+        cast(sum(case when {{ condition }} then amount_eur end) as decimal(18, 2)) as {{ measure }},
         max(case when {{ condition }} then reported_unit end) as {{ measure }}_unit,
         count(case when {{ condition }} then 1 end) as {{ measure }}_figures
         {{- "," if not loop.last }}
@@ -34,7 +34,7 @@
 {#- Add pivoted measures up a hierarchy, keeping units and figure counts for tolerances. -#}
 {% macro sum_ledger_measures(relation_alias) %}
     {%- for measure in ledger_measures() %}
-        sum({{ relation_alias }}.{{ measure }}) as {{ measure }},
+        cast(sum({{ relation_alias }}.{{ measure }}) as decimal(18, 2)) as {{ measure }},
         max({{ relation_alias }}.{{ measure }}_unit) as {{ measure }}_unit,
         sum({{ relation_alias }}.{{ measure }}_figures) as {{ measure }}_figures
         {{- "," if not loop.last }}

@@ -1,0 +1,14 @@
+with
+
+split as (
+
+    select * from {{ ref('int_goal_org_units_split') }}
+
+)
+
+select
+    reporting_period,
+    goal_id,
+    org_code,
+    unit_position
+from split

@@ -1,0 +1,64 @@
+-- Budget vs. actual per reporting period, organisation unit (every level) and report line
+-- (leaves and computed subtotals). Subtotals and unit roll-ups are computed from the leaves.
+with
+
+rolled_up as (
+
+    select * from {{ ref('int_budget_vs_actual_rolled_up') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('dim_reporting_periods') }}
+
+),
+
+report_lines as (
+
+    select * from {{ ref('dim_report_lines') }}
+    where statement = 'operating'
+
+),
+
+joined as (
+
+    select
+        rolled_up.reporting_period,
+        rolled_up.org_code,
+        rolled_up.line_code,
+        report_lines.line_type,
+        report_lines.sort_order,
+        periods.reporting_month,
+        rolled_up.prior_year_actual,
+        rolled_up.prior_year_same_period_actual,
+        rolled_up.budget,
+        rolled_up.actual,
+        rolled_up.leaf_rows
+    from rolled_up
+    inner join periods
+        on periods.reporting_period = rolled_up.reporting_period
+    inner join report_lines
+        on report_lines.line_code = rolled_up.line_code
+
+),
+
+final as (
+
+    select
+        reporting_period,
+        org_code,
+        line_code,
+        line_type,
+        sort_order,
+        prior_year_actual,
+        prior_year_same_period_actual,
+        budget,
+        actual,
+        {{ budget_measures() }},
+        leaf_rows
+    from joined
+
+)
+
+select * from final

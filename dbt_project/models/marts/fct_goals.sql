@@ -1,0 +1,53 @@
+-- Every goal of a reporting period with its level, strategy, units, status and metrics.
+with
+
+goals as (
+
+    select * from {{ ref('stg_goals') }}
+
+),
+
+metrics as (
+
+    select
+        reporting_period,
+        goal_id,
+        count(*) as metric_rows,
+        count(target_value) as targets,
+        count(observed_value) as observations,
+        sum(case when is_target_met then 1 else 0 end) as targets_met,
+        sum(case when is_target_met = false then 1 else 0 end) as targets_not_met
+    from {{ ref('fct_goal_metrics') }}
+    group by reporting_period, goal_id
+
+),
+
+final as (
+
+    select
+        goals.reporting_period,
+        goals.goal_id,
+        goals.goal_level,
+        goals.org_codes,
+        goals.strategic_goal,
+        goals.strategic_focus,
+        goals.goal_theme,
+        goals.goal_text,
+        goals.metric_and_target,
+        goals.status_text,
+        goals.responsible,
+        goals.status_fi,
+        goals.goal_status,
+        coalesce(metrics.metric_rows, 0) as metric_rows,
+        coalesce(metrics.targets, 0) as targets,
+        coalesce(metrics.observations, 0) as observations,
+        coalesce(metrics.targets_met, 0) as targets_met,
+        coalesce(metrics.targets_not_met, 0) as targets_not_met
+    from goals
+    left join metrics
+        on metrics.reporting_period = goals.reporting_period
+        and metrics.goal_id = goals.goal_id
+
+)
+
+select * from final

@@ -1,0 +1,35 @@
+-- Investments budget vs. actual per reporting period, organisation unit (every level)
+-- and line (MENOT, TULOT, NETTO), computed from the projects.
+with
+
+rolled_up as (
+
+    select * from {{ ref('int_investments_rolled_up') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('dim_reporting_periods') }}
+
+),
+
+final as (
+
+    select
+        rolled_up.reporting_period,
+        rolled_up.org_code,
+        rolled_up.line_code,
+        rolled_up.prior_year_actual,
+        rolled_up.prior_year_same_period_actual,
+        rolled_up.budget,
+        rolled_up.actual,
+        {{ budget_measures('periods.reporting_month') }},
+        rolled_up.leaf_rows
+    from rolled_up
+    inner join periods
+        on periods.reporting_period = rolled_up.reporting_period
+
+)
+
+select * from final
