@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test setup lint clean
+.PHONY: run test setup manifest lint clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,11 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	@mkdir -p $(DAGSTER_HOME)
 	@touch $@
 
-setup: $(BIN)/.installed
+setup: $(BIN)/.installed manifest
+
+# Dagster reads the dbt manifest when it loads the definitions: prepare it here, not lazily.
+manifest: $(BIN)/.installed
+	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
 
 run: setup
 	$(BIN)/warehouse run
@@ -27,4 +31,4 @@ lint: setup
 	$(BIN)/ruff format --check orchestration tests
 
 clean:
-	rm -rf $(VENV) warehouse .dagster_home
+	rm -rf $(VENV) warehouse .dagster_home dbt_project/target dbt_project/logs

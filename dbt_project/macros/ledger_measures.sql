@@ -25,7 +25,7 @@
     {%- for measure, condition in ledger_measures().items() %}
         cast(sum(case when {{ condition }} then amount_eur end) as decimal(18, 2)) as {{ measure }},
         max(case when {{ condition }} then reported_unit end) as {{ measure }}_unit,
-        count(case when {{ condition }} then 1 end) as {{ measure }}_figures
+        cast(count(case when {{ condition }} then 1 end) as integer) as {{ measure }}_figures
         {{- "," if not loop.last }}
     {%- endfor %}
 {% endmacro %}
@@ -36,7 +36,7 @@
     {%- for measure in ledger_measures() %}
         cast(sum({{ relation_alias }}.{{ measure }}) as decimal(18, 2)) as {{ measure }},
         max({{ relation_alias }}.{{ measure }}_unit) as {{ measure }}_unit,
-        sum({{ relation_alias }}.{{ measure }}_figures) as {{ measure }}_figures
+        cast(sum({{ relation_alias }}.{{ measure }}_figures) as integer) as {{ measure }}_figures
         {{- "," if not loop.last }}
     {%- endfor %}
 {% endmacro %}

@@ -75,25 +75,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         instance = dg.DagsterInstance.ephemeral()
     job = defs().resolve_job_def("warehouse_job")
-    try:
-        result = job.execute_in_process(run_config=run_config, instance=instance)
-    except dg.Failure as failure:
-        if isinstance(failure.__cause__, ExtractRefused):
-            _print_refusal(failure.__cause__, f"delivery {_shown(folder)}")
-            print("The warehouse is unchanged.")
-            return EXIT_REFUSED
-        raise
+    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+    if not result.success:
+        refused_only = True
+        for event in result.all_events:
+            if not event.is_step_failure:
+                continue
+            failure = event.step_failure_data
+            if failure.user_failure_data is not None:  # a refusal the pipeline explains
+                print(f"REFUSED: {failure.user_failure_data.description}")
+            else:
+                refused_only = False
+                print(f"FAILED in {event.step_key}: {failure.error.message.strip()}")
+        print(
+            f"Run {result.run_id} failed."
+            + (" The warehouse is unchanged." if refused_only else "")
+        )
+        return EXIT_REFUSED
     print(f"Run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
     total = 0
     for materialization in result.asset_materializations_for_node("raw_extracts"):
         meta = {k: v.value for k, v in materialization.metadata.items()}
+        if "rows" not in meta:
+            continue  # the load log itself
         total += meta["rows"] if meta["status"] != "unchanged" else 0
         print(
             f"  {materialization.asset_key.to_user_string():<24} "
             f"{meta['rows']:>5} rows {meta['status']:<9} from {meta['source_file']}"
         )
+    models = [
+        m.asset_key.to_user_string()
+        for m in result.asset_materializations_for_node("warehouse_dbt_models")
+    ]
     print(f"{total} new rows loaded." if total else "Nothing new: every extract was loaded before.")
-    return EXIT_OK if result.success else EXIT_REFUSED
+    marts = sorted(m for m in models if m.startswith(("fct_", "dim_", "bridge_")))
+    print(f"dbt built {len(models)} models and seeds; marts: {', '.join(marts)}")
+    return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ rolled_up as (
         projects.reporting_period,
         org_units.org_code,
         report_lines.line_code,
-        count(*) as leaf_rows,
+        cast(count(*) as integer) as leaf_rows,
         {{ sum_ledger_measures('projects') }}
     from projects
     inner join report_lines

@@ -8,9 +8,10 @@ budget_vs_actual as (
 
 ),
 
+-- The organisation as delivered with each period: a unit's level may change over years.
 org_units as (
 
-    select * from {{ ref('dim_org_units') }}
+    select * from {{ ref('stg_org_units') }}
 
 ),
 
@@ -35,7 +36,8 @@ nets as (
         budget_vs_actual.forecast_seasonal_variance
     from budget_vs_actual
     inner join org_units
-        on org_units.org_code = budget_vs_actual.org_code
+        on org_units.reporting_period = budget_vs_actual.reporting_period
+        and org_units.org_code = budget_vs_actual.org_code
     where budget_vs_actual.line_code = 'toimintakate'
         and org_units.org_level in ('department', 'service_area')
 
@@ -78,8 +80,8 @@ final as (
         nets.forecast_seasonal_variance,
         -- Nets are negative: a forecast below the budget net overspends it.
         nets.forecast_linear_net < nets.budget_net as is_linear_forecast_over_budget,
-        coalesce(nets.forecast_seasonal_net < nets.budget_net, false)
-            as is_seasonal_forecast_over_budget
+        -- Null where there is no seasonal forecast (no prior-year same-period actual).
+        nets.forecast_seasonal_net < nets.budget_net as is_seasonal_forecast_over_budget
     from nets
     left join income_and_expenses
         on income_and_expenses.reporting_period = nets.reporting_period

@@ -51,7 +51,7 @@ final as (
         grid.goal_level,
         grid.goal_status,
         grid.status_order,
-        count(goals.goal_id) as goals
+        cast(count(goals.goal_id) as integer) as goals
     from grid
     left join goals
         on goals.reporting_period = grid.reporting_period

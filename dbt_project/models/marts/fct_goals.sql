@@ -12,11 +12,11 @@ metrics as (
     select
         reporting_period,
         goal_id,
-        count(*) as metric_rows,
-        count(target_value) as targets,
-        count(observed_value) as observations,
-        sum(case when is_target_met then 1 else 0 end) as targets_met,
-        sum(case when is_target_met = false then 1 else 0 end) as targets_not_met
+        cast(count(*) as integer) as metric_rows,
+        cast(count(target_value) as integer) as targets,
+        cast(count(observed_value) as integer) as observations,
+        cast(sum(case when is_target_met then 1 else 0 end) as integer) as targets_met,
+        cast(sum(case when is_target_met = false then 1 else 0 end) as integer) as targets_not_met
     from {{ ref('fct_goal_metrics') }}
     group by reporting_period, goal_id
 

@@ -22,9 +22,18 @@ def raw_asset_key(kind: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", kind])
 
 
+LOAD_LOG_KEY = dg.AssetKey(["raw", "load_log"])
+
+
 def _raw_specs() -> list[dg.AssetSpec]:
     # Built in a function: specs at module level would be loaded as assets of their own.
-    return [_raw_spec(kind) for kind in CONTRACTS]
+    load_log = dg.AssetSpec(
+        LOAD_LOG_KEY,
+        group_name="raw",
+        description="One row per extract file loaded for a reporting period: the deliveries.",
+        kinds={"duckdb"},
+    )
+    return [load_log, *(_raw_spec(kind) for kind in CONTRACTS)]
 
 
 def _raw_spec(kind: str) -> dg.AssetSpec:
@@ -60,13 +69,22 @@ def raw_extracts(context: dg.AssetExecutionContext, config: DeliveryConfig, duck
         delivery = validate_delivery(folder, period)
     except ExtractRefused as refused:
         raise dg.Failure(
-            description=f"Delivery {folder} refused, nothing loaded: "
-            f"{len(refused.errors)} problem(s)\n" + str(refused),
+            description=f"delivery {folder}: {len(refused.errors)} problem(s); nothing was "
+            "loaded.\n" + "\n".join(f"  - {e}" for e in refused.errors),
             metadata={"errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in refused.errors))},
         ) from refused
     context.log.info(f"Delivery {folder} for {delivery.reporting_period} is valid")
     with duckdb.get_connection() as con:
         loads = load_delivery(con, delivery, list(CONTRACTS.values()))
+    yield dg.MaterializeResult(
+        asset_key=LOAD_LOG_KEY,
+        metadata={
+            "reporting_period": str(delivery.reporting_period),
+            "extracts_loaded": dg.MetadataValue.int(
+                sum(1 for load in loads if load.status != "unchanged")
+            ),
+        },
+    )
     for load in loads:
         context.log.info(f"{load.kind}: {load.rows} rows {load.status} from {load.source_file}")
         yield dg.MaterializeResult(

@@ -1,0 +1,38 @@
+-- Every unit a goal names in org_codes ('OPKOU|HYTE') has its row in int_goal_org_units_split.
+-- The split unrolls a fixed number of positions (max_units_per_goal = 6); a goal naming more
+-- units would otherwise lose the extra ones silently. Returns the goals whose counts differ.
+with
+
+goals as (
+
+    select
+        reporting_period,
+        goal_id,
+        org_codes,
+        len(string_split(org_codes, '|')) as units_named
+    from {{ ref('stg_goals') }}
+
+),
+
+split as (
+
+    select
+        reporting_period,
+        goal_id,
+        count(*) as units_split
+    from {{ ref('int_goal_org_units_split') }}
+    group by reporting_period, goal_id
+
+)
+
+select
+    goals.reporting_period,
+    goals.goal_id,
+    goals.org_codes,
+    goals.units_named,
+    coalesce(split.units_split, 0) as units_split
+from goals
+left join split
+    on split.reporting_period = goals.reporting_period
+    and split.goal_id = goals.goal_id
+where goals.units_named <> coalesce(split.units_split, 0)

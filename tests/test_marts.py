@@ -1,0 +1,175 @@
+"""End to end: the pipeline on the embedded data reproduces every figure the report prints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.cli import main
+from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
+
+MEASURES = (
+    "prior_year_actual",
+    "prior_year_same_period_actual",
+    "budget",
+    "actual",
+    "remaining",
+    "realised_pct",
+)
+
+
+def build_warehouse(folder: Path, target: Path) -> Path:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KUNTASEURANTA_WAREHOUSE", str(target))
+        mp.delenv("DAGSTER_HOME", raising=False)
+        assert main(["run", str(folder)]) == 0
+    return target
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = build_warehouse(DEFAULT_DELIVERY_DIR, tmp_path_factory.mktemp("wh") / "w.duckdb")
+    with duckdb.connect(str(path), read_only=True) as con:
+        yield con
+
+
+@dataclass(frozen=True)
+class Unreproduced:
+    statement: str
+    org_code: str
+    line_code: str
+    measure: str
+    printed: Decimal
+    mart: Decimal | None
+    tolerance: Decimal
+
+
+def unreproduced_figures(con: duckdb.DuckDBPyConnection) -> tuple[int, list[Unreproduced]]:
+    """Compare every printed figure (raw control totals) with the marts.
+
+    Figures of service-area leaf lines must match exactly; computed subtotals and roll-ups
+    within (n + 1) * u / 2 of the printed figure (n leaf rows summed, u the printed unit);
+    remaining within the tolerances of budget and actual together; realised % within one
+    printed step (0.1) where computed, exactly on leaf lines.
+    """
+    printed = con.execute("""
+        select c.statement, c.org_code, c.line_code, c.measure, c.amount, c.unit,
+               coalesce(r.same_as_line, c.line_code) as mart_line
+        from raw.control_totals c
+        left join reference.report_lines r
+            on r.statement = c.statement and r.line_code = c.line_code
+    """).fetchall()
+    marts = {}
+    for source, statement in (
+        ("fct_budget_vs_actual", "operating"),
+        ("fct_investments", "investment"),
+    ):
+        for row in con.execute(f"""
+            select f.org_code, f.line_code, {", ".join(MEASURES)}, f.leaf_rows,
+                   l.line_type = 'leaf' and o.org_level = 'service_area' as is_booked
+            from marts.{source} f
+            join marts.dim_report_lines l
+                on l.statement = '{statement}' and l.line_code = f.line_code
+            join marts.dim_org_units o on o.org_code = f.org_code
+        """).fetchall():
+            marts[(statement, row[0], row[1])] = row
+    problems = []
+    for statement, org, line, measure, amount, unit, mart_line in printed:
+        key = ("investment" if statement == "investment" else "operating", org, mart_line)
+        row = marts.get(key)
+        value = row[2 + MEASURES.index(measure)] if row else None
+        printed_value = amount if unit == "%" else amount * int(unit)
+        if row is None or value is None:
+            problems.append(Unreproduced(statement, org, line, measure, printed_value, None, 0))
+            continue
+        leaf_rows, is_booked = row[8], row[9]
+        if is_booked and statement == "operating":
+            tolerance = Decimal(0)
+        elif measure == "realised_pct":
+            tolerance = Decimal("0.1")
+        else:
+            step = 1000 if measure.startswith("prior_year") else 1
+            tolerance = Decimal(leaf_rows + 1) * step / 2
+            if measure == "remaining":
+                tolerance *= 2  # budget and actual each within their tolerance
+        if abs(value - printed_value) > tolerance:
+            problems.append(
+                Unreproduced(statement, org, line, measure, printed_value, value, tolerance)
+            )
+    return len(printed), problems
+
+
+def test_every_figure_printed_in_the_report_is_reproduced(warehouse):
+    compared, problems = unreproduced_figures(warehouse)
+    assert compared == 570
+    assert problems == []
+
+
+def test_leaf_lines_are_exact_and_roll_ups_differ_only_by_rounding(warehouse):
+    exact = warehouse.execute("""
+        select count(*) from raw.control_totals c
+        join marts.fct_budget_vs_actual f using (org_code, line_code)
+        where c.statement = 'operating' and c.measure = 'actual'
+          and c.org_code <> 'HYTO' and c.line_code in (
+              select line_code from marts.dim_report_lines where line_type = 'leaf')
+          and f.actual = c.amount
+    """).fetchall()[0][0]
+    booked = warehouse.execute(
+        "select count(*) from raw.ledger where fiscal_year = 2023 and period = 3"
+    ).fetchall()[0][0]
+    assert exact == booked == 46
+    # Computed, not copied: the department's printed TILIKAUDEN TULOS is -7 437 414,
+    # its leaves add up to -7 437 415.
+    assert warehouse.execute("""
+        select actual, realised_pct from marts.fct_budget_vs_actual
+        where org_code = 'HYTO' and line_code = 'tilikauden_tulos'
+    """).fetchall() == [(Decimal("-7437415.00"), Decimal("24.6"))]
+
+
+def test_a_wrong_figure_is_not_reproduced(delivery_copy: Path, tmp_path: Path):
+    ledger = delivery_copy / "ledger.csv"
+    text = ledger.read_text(encoding="utf-8-sig")
+    perturbed = text.replace(
+        "2023;3;OPKOU;palvelujen_ostot;actual;-857730;1",
+        "2023;3;OPKOU;palvelujen_ostot;actual;-858730;1",
+    )
+    assert perturbed != text
+    ledger.write_text(perturbed, encoding="utf-8-sig")
+    path = build_warehouse(delivery_copy, tmp_path / "perturbed.duckdb")
+    with duckdb.connect(str(path), read_only=True) as con:
+        _, problems = unreproduced_figures(con)
+    wrong = {(p.org_code, p.line_code, p.measure) for p in problems}
+    assert ("OPKOU", "palvelujen_ostot", "actual") in wrong
+    assert ("OPKOU", "palvelujen_ostot", "remaining") in wrong
+    assert ("HYTO", "toimintakulut", "actual") in wrong
+    assert all(p.org_code in ("OPKOU", "HYTO") for p in problems)
+
+
+def test_the_analysts_three_questions_are_one_query_each(warehouse):
+    realised = warehouse.execute("""
+        select line_code, realised_pct from marts.fct_budget_vs_actual
+        where org_code = 'HYTO' and reporting_period = '2023-03' order by sort_order
+    """).fetchall()
+    assert len(realised) == 18
+    assert realised[0] == ("myyntituotot", Decimal("15.8"))
+    assert ("toimintakate", Decimal("24.6")) in realised
+    forecasts = warehouse.execute("""
+        select org_code, budget_net, forecast_linear_net, forecast_seasonal_net,
+               is_seasonal_forecast_over_budget
+        from marts.fct_binding_level_follow_up
+        where binding_level = 'operating_plan' order by org_code
+    """).fetchall()
+    assert [f[0] for f in forecasts] == ["HYTE", "OPKOU", "VAKA", "VIRE"]
+    opkou = forecasts[1]
+    # OPKOU: actual -4 290 541 in Q1 -> linear -17 162 164, over its -16 738 300 budget.
+    assert opkou[1:3] == (Decimal("-16738300.00"), Decimal("-17162164.00"))
+    partially = warehouse.execute("""
+        select goal_level, goals from marts.fct_goal_status_summary
+        where goal_status = 'partially_achieved' order by goal_level
+    """).fetchall()
+    assert partially == [("council", 3), ("operating_plan", 4)]
