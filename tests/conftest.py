@@ -1,4 +1,5 @@
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,34 @@ def dbt_manifest() -> Path:
         check=True,
     )
     return DBT_PROJECT.manifest_path
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    exit_code: int
+    output: str
+    published: Path
+
+
+def run_pipeline(folder: Path, published: Path) -> PipelineRun:
+    """`warehouse run FOLDER` into a warehouse of the test's own, capturing what it prints."""
+    import contextlib
+    import io
+
+    from orchestration.lib.cli import main
+
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
+        mp.setenv("KUNTASEURANTA_WAREHOUSE", str(published))
+        mp.delenv("KUNTASEURANTA_WORKING", raising=False)
+        mp.delenv("DAGSTER_HOME", raising=False)
+        code = main(["run", str(folder)])
+    return PipelineRun(code, out.getvalue(), published)
+
+
+@pytest.fixture(scope="session")
+def embedded_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> PipelineRun:
+    """One run of the main job on the embedded data, shared by the end-to-end tests."""
+    run = run_pipeline(DEFAULT_DELIVERY_DIR, tmp_path_factory.mktemp("embedded") / "w.duckdb")
+    assert run.exit_code == 0, run.output
+    return run

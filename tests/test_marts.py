@@ -10,8 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.cli import main
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
+from tests.conftest import PipelineRun, run_pipeline
 
 MEASURES = (
     "prior_year_actual",
@@ -23,18 +22,9 @@ MEASURES = (
 )
 
 
-def build_warehouse(folder: Path, target: Path) -> Path:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KUNTASEURANTA_WAREHOUSE", str(target))
-        mp.delenv("DAGSTER_HOME", raising=False)
-        assert main(["run", str(folder)]) == 0
-    return target
-
-
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    path = build_warehouse(DEFAULT_DELIVERY_DIR, tmp_path_factory.mktemp("wh") / "w.duckdb")
-    with duckdb.connect(str(path), read_only=True) as con:
+def warehouse(embedded_run: PipelineRun) -> Iterator[duckdb.DuckDBPyConnection]:
+    with duckdb.connect(str(embedded_run.published), read_only=True) as con:
         yield con
 
 
@@ -140,8 +130,12 @@ def test_a_wrong_figure_is_not_reproduced(delivery_copy: Path, tmp_path: Path):
     )
     assert perturbed != text
     ledger.write_text(perturbed, encoding="utf-8-sig")
-    path = build_warehouse(delivery_copy, tmp_path / "perturbed.duckdb")
-    with duckdb.connect(str(path), read_only=True) as con:
+    # The gate refuses to publish this delivery (tests/test_reconciliation.py); the marts
+    # of the run's working file show why.
+    run = run_pipeline(delivery_copy, tmp_path / "perturbed.duckdb")
+    assert run.exit_code == 1
+    working = tmp_path / ".build" / "perturbed.duckdb"
+    with duckdb.connect(str(working), read_only=True) as con:
         _, problems = unreproduced_figures(con)
     wrong = {(p.org_code, p.line_code, p.measure) for p in problems}
     assert ("OPKOU", "palvelujen_ostot", "actual") in wrong

@@ -7,9 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pytest
 
-from orchestration.lib.cli import main
+from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
+from tests.conftest import PipelineRun, run_pipeline
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
 
@@ -46,14 +46,10 @@ def test_the_main_job_covers_every_asset(warehouse_file: Path):
     assert job.asset_layer.selected_asset_keys == set(definitions.resolve_all_asset_keys())
 
 
-def test_run_loads_the_embedded_data_and_a_second_run_changes_nothing(
-    warehouse_file: Path, capsys: pytest.CaptureFixture[str]
-):
-    assert main(["run"]) == 0
-    out = capsys.readouterr().out
-    assert "raw/ledger                 184 rows loaded" in out
-    assert "844 new rows loaded." in out
-    with duckdb.connect(str(warehouse_file), read_only=True) as con:
+def test_run_loads_the_embedded_data(embedded_run: PipelineRun):
+    assert "raw/ledger                 184 rows loaded" in embedded_run.output
+    assert "844 new rows loaded." in embedded_run.output
+    with duckdb.connect(str(embedded_run.published), read_only=True) as con:
         total = con.execute(
             "SELECT sum(amount * CAST(unit AS INTEGER)) FROM raw.ledger WHERE fiscal_year = 2023 "
             "AND period = 3 AND scenario = 'actual'"
@@ -61,16 +57,40 @@ def test_run_loads_the_embedded_data_and_a_second_run_changes_nothing(
     # The department's printed TILIKAUDEN TULOS is -7 437 414; the leaves, each rounded to
     # the euro, add up to within rounding of it.
     assert total == Decimal(-7437415)
-    assert main(["run"]) == 0
-    assert "Nothing new: every extract was loaded before." in capsys.readouterr().out
+
+
+def _copy_of(run: PipelineRun, tmp_path: Path) -> Path:
+    target = tmp_path / "warehouse" / "w.duckdb"
+    target.parent.mkdir()
+    target.write_bytes(run.published.read_bytes())
+    return target
+
+
+def _raw_content(path: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+            ).fetchall()
+        ]
+        return {t: con.execute(f"select * from raw.{t} order by all").fetchall() for t in tables}
+
+
+def test_a_second_run_of_the_same_files_changes_nothing(embedded_run: PipelineRun, tmp_path):
+    published = _copy_of(embedded_run, tmp_path)
+    before = _raw_content(published)
+    run = run_pipeline(DEFAULT_DELIVERY_DIR, published)
+    assert run.exit_code == 0, run.output
+    assert "Nothing new: every extract was loaded before." in run.output
+    assert _raw_content(published) == before
 
 
 def test_run_refuses_a_bad_delivery_and_keeps_the_warehouse(
-    warehouse_file: Path, delivery_copy: Path, capsys: pytest.CaptureFixture[str]
+    embedded_run: PipelineRun, delivery_copy: Path, tmp_path: Path
 ):
-    assert main(["run"]) == 0
-    before = warehouse_file.read_bytes()
-    capsys.readouterr()
+    published = _copy_of(embedded_run, tmp_path)
+    before = published.read_bytes()
     ledger = delivery_copy / "ledger.csv"
     text = ledger.read_text(encoding="utf-8-sig")
     ledger.write_text(
@@ -80,9 +100,11 @@ def test_run_refuses_a_bad_delivery_and_keeps_the_warehouse(
         encoding="utf-8-sig",
     )
     line = text.splitlines().index("2023;3;OPKOU;avustukset;actual;-30250;1") + 1
-    assert main(["run", str(delivery_copy)]) == 1
-    out = capsys.readouterr().out
-    assert "REFUSED" in out
-    assert f"ledger.csv:{line} column 'amount': spaces may only separate groups of three" in out
-    assert "The warehouse is unchanged." in out
-    assert warehouse_file.read_bytes() == before
+    run = run_pipeline(delivery_copy, published)
+    assert run.exit_code == 1
+    assert "REFUSED" in run.output
+    assert f"ledger.csv:{line} column 'amount': spaces may only separate groups of three" in (
+        run.output
+    )
+    assert "The published warehouse is unchanged" in run.output
+    assert published.read_bytes() == before

@@ -6,16 +6,23 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from orchestration.lib.dbt_project import DBT_PROJECT
-from orchestration.lib.paths import warehouse_path
+from orchestration.lib.paths import evidence_dir, warehouse_path, working_path
+from orchestration.lib.resources import WarehouseFiles
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    database = warehouse_path()
-    database.parent.mkdir(parents=True, exist_ok=True)
+    working = working_path()
+    working.parent.mkdir(parents=True, exist_ok=True)
     return dg.Definitions(
         resources={
-            "duckdb": DuckDBResource(database=str(database)),
+            # Every step of a run reads and writes the working file; readers never see it.
+            "duckdb": DuckDBResource(database=str(working)),
+            "warehouse_files": WarehouseFiles(
+                published_path=str(warehouse_path()),
+                working_path=str(working),
+                evidence_dir=str(evidence_dir()),
+            ),
             # The dbt installed beside this Python, whether or not the venv is on PATH.
             "dbt": DbtCliResource(
                 project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "dbt")

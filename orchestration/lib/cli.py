@@ -10,9 +10,11 @@ Exit status: 0 done, 1 refused (the reasons are printed), 2 usage error.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from orchestration.lib.contracts import CONTRACTS, REPORT_LINES, Contract, contract_for_file
@@ -48,6 +50,64 @@ def _prepare_dagster_home(home: Path) -> None:
         config.write_text("telemetry:\n  enabled: false\n")
 
 
+def _reconciliation_evaluations(result) -> list:
+    from orchestration.lib.reconciliation import CHECKS
+
+    return [e for e in result.get_asset_check_evaluations() if e.asset_check_key.name in CHECKS]
+
+
+def _check_steps(result) -> set[str]:
+    return {
+        f"fct_control_total_reconciliation_{e.asset_check_key.name}"
+        for e in _reconciliation_evaluations(result)
+    }
+
+
+def _number(text: str | None) -> str:
+    if text is None:
+        return "-"
+    value = Decimal(text)
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+def _figure_line(marker: str, figure: dict) -> str:
+    return (
+        f"    {marker} {figure['org_code']:<6} {figure['statement']:<14} "
+        f"{figure['line_code']:<28} {figure['measure']:<30} "
+        f"expected {_number(figure['expected_value']):>12}  "
+        f"computed {_number(figure['computed_value']):>12}  "
+        f"difference {_number(figure['difference']):>7}  "
+        f"tolerance {_number(figure['tolerance'])}"
+    )
+
+
+def _print_reconciliation(result) -> bool:
+    """Each reconciliation check with its failing figures, then every rounding difference."""
+    evaluations = _reconciliation_evaluations(result)
+    if not evaluations:
+        return True
+    print("Reconciliation (Great Expectations, blocking publication):")
+    evidence, rounding = None, []
+    for evaluation in sorted(evaluations, key=lambda e: e.asset_check_key.name):
+        meta = {k: v.value for k, v in evaluation.metadata.items()}
+        print(f"  {meta.get('summary', evaluation.asset_check_key.name)}")
+        path = meta.get("validation_result")
+        if not path or not Path(path).exists():
+            continue
+        evidence = Path(path).parent
+        details = json.loads(Path(path).read_text(encoding="utf-8"))
+        for figure in details["failing"]:
+            print(_figure_line("!", figure))
+        rounding += details["rounding"]
+    if rounding:
+        print(f"  Rounding differences within tolerance ({len(rounding)}):")
+        for figure in rounding:
+            print(_figure_line("~", figure))
+    if evidence:
+        print(f"  Evidence (JSON and data docs): {_shown(evidence)}")
+    return all(e.passed for e in evaluations)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
@@ -76,23 +136,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         instance = dg.DagsterInstance.ephemeral()
     job = defs().resolve_job_def("warehouse_job")
     result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+    checks_passed = _print_reconciliation(result)
     if not result.success:
-        refused_only = True
         for event in result.all_events:
-            if not event.is_step_failure:
-                continue
+            if not event.is_step_failure or event.step_key in _check_steps(result):
+                continue  # failed checks are shown above, with their figures
             failure = event.step_failure_data
             if failure.user_failure_data is not None:  # a refusal the pipeline explains
                 print(f"REFUSED: {failure.user_failure_data.description}")
             else:
-                refused_only = False
                 print(f"FAILED in {event.step_key}: {failure.error.message.strip()}")
+        if not checks_passed:
+            print("REFUSED: figures do not reconcile (marked ! above).")
+        # Publication is the run's last step and an atomic replace: a failed run never
+        # reaches or half-does it.
         print(
-            f"Run {result.run_id} failed."
-            + (" The warehouse is unchanged." if refused_only else "")
+            f"Run {result.run_id} failed; nothing was published. The published warehouse "
+            f"is unchanged: {_shown(warehouse_path())}"
         )
         return EXIT_REFUSED
-    print(f"Run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
+    print(f"Run {result.run_id}: succeeded. Published {_shown(warehouse_path())}")
     total = 0
     for materialization in result.asset_materializations_for_node("raw_extracts"):
         meta = {k: v.value for k, v in materialization.metadata.items()}

@@ -13,7 +13,18 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
 def warehouse_path() -> Path:
-    """The DuckDB file the pipeline writes (KUNTASEURANTA_WAREHOUSE)."""
+    """The published DuckDB file readers open (KUNTASEURANTA_WAREHOUSE)."""
     return Path(
         os.environ.get("KUNTASEURANTA_WAREHOUSE", PROJECT_ROOT / "warehouse" / "warehouse.duckdb")
     )
+
+
+def working_path() -> Path:
+    """The file a run builds and audits before it is published (KUNTASEURANTA_WORKING)."""
+    default = warehouse_path().parent / ".build" / warehouse_path().name
+    return Path(os.environ.get("KUNTASEURANTA_WORKING", default))
+
+
+def evidence_dir() -> Path:
+    """Validation results and data docs, one folder per run."""
+    return warehouse_path().parent / "validation"

@@ -9,7 +9,9 @@ from orchestration.lib.contracts import CONTRACTS
 from orchestration.lib.csv_reader import ExtractRefused
 from orchestration.lib.loader import load_delivery
 from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
+from orchestration.lib.publish import start_working_copy
 from orchestration.lib.reporting_period import ReportingPeriod
+from orchestration.lib.resources import WarehouseFiles
 from orchestration.lib.validation import validate_delivery
 
 
@@ -58,7 +60,12 @@ def _raw_spec(kind: str) -> dg.AssetSpec:
 
 
 @dg.multi_asset(specs=_raw_specs(), name="raw_extracts", can_subset=False)
-def raw_extracts(context: dg.AssetExecutionContext, config: DeliveryConfig, duckdb: DuckDBResource):
+def raw_extracts(
+    context: dg.AssetExecutionContext,
+    config: DeliveryConfig,
+    duckdb: DuckDBResource,
+    warehouse_files: WarehouseFiles,
+):
     """Validate a delivery folder against the extract contracts and load it into `raw`.
 
     A delivery that breaks any contract is refused whole: nothing is written.
@@ -74,6 +81,8 @@ def raw_extracts(context: dg.AssetExecutionContext, config: DeliveryConfig, duck
             metadata={"errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in refused.errors))},
         ) from refused
     context.log.info(f"Delivery {folder} for {delivery.reporting_period} is valid")
+    # The run builds on a copy of what readers see; they see the result only once published.
+    start_working_copy(warehouse_files.published, warehouse_files.working)
     with duckdb.get_connection() as con:
         loads = load_delivery(con, delivery, list(CONTRACTS.values()))
     yield dg.MaterializeResult(

@@ -1,6 +1,6 @@
 """dbt models as Dagster assets: raw -> staging -> intermediate -> marts in one graph."""
 
-import os
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +38,6 @@ require_manifest()
 def warehouse_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
 ):
-    # dbt reads the warehouse path from its profile's env_var: hand it the resource's file.
-    os.environ["KUNTASEURANTA_WAREHOUSE"] = duckdb.database
-    yield from dbt.cli(["build", "--no-use-colors"], context=context).stream()
+    # dbt builds in the run's working file, the same one the DuckDB resource opens.
+    dbt_vars = json.dumps({"warehouse_path": duckdb.database})
+    yield from dbt.cli(["build", "--no-use-colors", "--vars", dbt_vars], context=context).stream()

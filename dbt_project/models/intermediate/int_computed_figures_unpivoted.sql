@@ -1,0 +1,89 @@
+-- Every figure the warehouse computes for a printed table, one row per measure, with the
+-- number of leaf figures behind it and their reported unit (for rounding tolerances).
+with
+
+budget_vs_actual as (
+
+    select
+        'operating' as statement,
+        facts.*,
+        sums.prior_year_actual_figures,
+        sums.prior_year_actual_unit,
+        sums.prior_year_same_period_actual_figures,
+        sums.prior_year_same_period_actual_unit,
+        sums.budget_figures,
+        sums.budget_unit,
+        sums.actual_figures,
+        sums.actual_unit
+    from {{ ref('fct_budget_vs_actual') }} as facts
+    inner join {{ ref('int_budget_vs_actual_rolled_up') }} as sums
+        on sums.reporting_period = facts.reporting_period
+        and sums.org_code = facts.org_code
+        and sums.line_code = facts.line_code
+
+),
+
+investments as (
+
+    select
+        'investment' as statement,
+        facts.*,
+        sums.prior_year_actual_figures,
+        sums.prior_year_actual_unit,
+        sums.prior_year_same_period_actual_figures,
+        sums.prior_year_same_period_actual_unit,
+        sums.budget_figures,
+        sums.budget_unit,
+        sums.actual_figures,
+        sums.actual_unit
+    from {{ ref('fct_investments') }} as facts
+    inner join {{ ref('int_investments_rolled_up') }} as sums
+        on sums.reporting_period = facts.reporting_period
+        and sums.org_code = facts.org_code
+        and sums.line_code = facts.line_code
+
+),
+
+computed as (
+
+    {% for source in ['budget_vs_actual', 'investments'] %}
+    {% for measure in ['prior_year_actual', 'prior_year_same_period_actual', 'budget', 'actual'] %}
+    select
+        reporting_period, statement, org_code, line_code, leaf_rows,
+        '{{ measure }}' as measure,
+        cast({{ measure }} as decimal(18, 2)) as computed_value,
+        {{ measure }}_figures as figures_summed,
+        cast({{ measure }}_unit as decimal(18, 2)) as reported_unit,
+        cast(({{ measure }}_figures + 1) * {{ measure }}_unit / 2.0 as decimal(18, 2))
+            as rounding_tolerance
+    from {{ source }}
+    union all
+    {% endfor %}
+    -- remaining: within the tolerances of budget and actual together
+    select
+        reporting_period, statement, org_code, line_code, leaf_rows,
+        'remaining' as measure,
+        cast(remaining as decimal(18, 2)) as computed_value,
+        budget_figures + actual_figures as figures_summed,
+        cast(1 as decimal(18, 2)) as reported_unit,
+        cast(
+            (budget_figures + 1) * budget_unit / 2.0 + (actual_figures + 1) * actual_unit / 2.0
+            as decimal(18, 2)
+        ) as rounding_tolerance
+    from {{ source }}
+    union all
+    -- realised %: printed to one decimal; a computed subtotal may move it one step
+    select
+        reporting_period, statement, org_code, line_code, leaf_rows,
+        'realised_pct' as measure,
+        cast(realised_pct as decimal(18, 2)) as computed_value,
+        actual_figures as figures_summed,
+        cast(0.1 as decimal(18, 2)) as reported_unit,
+        cast(0.1 as decimal(18, 2)) as rounding_tolerance
+    from {{ source }}
+    {{ "union all" if not loop.last }}
+    {% endfor %}
+
+)
+
+select * from computed

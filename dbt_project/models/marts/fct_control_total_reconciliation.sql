@@ -1,0 +1,102 @@
+-- Every printed figure (control totals) against the figure the warehouse computes from the
+-- leaves, with the difference and the rounding tolerance of the printed unit. The blocking
+-- reconciliation checks read this table.
+with
+
+printed as (
+
+    select * from {{ ref('stg_control_totals') }}
+
+),
+
+report_lines as (
+
+    select * from {{ ref('dim_report_lines') }}
+
+),
+
+org_units as (
+
+    select * from {{ ref('stg_org_units') }}
+
+),
+
+computed as (
+
+    select * from {{ ref('int_computed_figures_unpivoted') }}
+
+),
+
+matched as (
+
+    select
+        printed.reporting_period,
+        printed.statement,
+        printed.org_code,
+        printed.line_code,
+        printed.measure,
+        org_units.org_level,
+        report_lines.line_type,
+        printed.printed_value as expected_value,
+        printed.printed_unit,
+        computed.computed_value,
+        computed.figures_summed,
+        -- A booked leaf figure and its printed twin are the same number: no tolerance.
+        case
+            when printed.statement = 'operating'
+                and report_lines.line_type = 'leaf'
+                and org_units.org_level in ('service_area', 'cost_centre')
+                then cast(0 as decimal(18, 2))
+            else computed.rounding_tolerance
+        end as tolerance
+    from printed
+    left join report_lines
+        on report_lines.statement = printed.statement
+        and report_lines.line_code = printed.line_code
+    left join org_units
+        on org_units.reporting_period = printed.reporting_period
+        and org_units.org_code = printed.org_code
+    left join computed
+        on computed.reporting_period = printed.reporting_period
+        and computed.statement = case
+            when printed.statement = 'investment' then 'investment' else 'operating'
+        end
+        and computed.org_code = printed.org_code
+        and computed.line_code = coalesce(report_lines.same_as_line, printed.line_code)
+        and computed.measure = printed.measure
+
+),
+
+final as (
+
+    select
+        reporting_period,
+        case
+            when statement = 'investment' then 'investment_totals_reconcile'
+            when org_level in ('service_area', 'cost_centre') and line_type = 'leaf'
+                and statement = 'operating' then 'leaf_figures_match_control'
+            when org_level in ('service_area', 'cost_centre') then 'service_area_subtotals_reconcile'
+            else 'department_totals_reconcile'
+        end as check_name,
+        statement,
+        org_code,
+        line_code,
+        measure,
+        expected_value,
+        computed_value,
+        computed_value - expected_value as difference,
+        tolerance,
+        abs(computed_value - expected_value) - tolerance as excess_over_tolerance,
+        figures_summed,
+        printed_unit,
+        case
+            when computed_value is null then 'missing'
+            when computed_value = expected_value then 'exact'
+            when abs(computed_value - expected_value) <= tolerance then 'rounding'
+            else 'mismatch'
+        end as reconciliation_status
+    from matched
+
+)
+
+select * from final

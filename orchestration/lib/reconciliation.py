@@ -1,0 +1,232 @@
+"""The reconciliation gate: Great Expectations suites over the printed-vs-computed figures.
+
+Each check validates the rows of `marts.fct_control_total_reconciliation` that belong
+to it. The rows are fetched from DuckDB into a DataFrame and validated there: GX's SQL
+path over duckdb-engine reads its cursor after closing the connection and sees nothing.
+A check passes only when GX says so, no expectation raised, every expectation looked at
+every row, and there was at least one row: an empty or unreadable result never passes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # offline machines: no usage reports
+
+RECONCILIATION_TABLE = "marts.fct_control_total_reconciliation"
+
+CHECKS: dict[str, str] = {
+    "leaf_figures_match_control": "Each service area's booked leaf figures equal their printed "
+    "figures exactly (all six columns).",
+    "service_area_subtotals_reconcile": "Each service area's leaf lines add up to every printed "
+    "subtotal (Toimintatuotot ... Tilikauden tulos), within the rounding of the printed unit.",
+    "department_totals_reconcile": "The service areas add up to every printed department figure "
+    "(every line, every measure, TULOT/MENOT/NETTO), within the rounding of the printed unit.",
+    "investment_totals_reconcile": "Investment projects add up to the printed service-area and "
+    "department investment totals, within the rounding of the printed unit.",
+}
+
+FIGURE_COLUMNS = [
+    "org_code",
+    "statement",
+    "line_code",
+    "measure",
+    "expected_value",
+    "computed_value",
+    "difference",
+    "tolerance",
+    "reconciliation_status",
+]
+
+
+@dataclass
+class CheckOutcome:
+    check_name: str
+    passed: bool
+    rows: int
+    failing: list[dict[str, Any]] = field(default_factory=list)
+    rounding: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # why the gate could not judge
+    result_json: Path | None = None
+    data_docs: Path | None = None
+
+    def summary(self) -> str:
+        verdict = "passed" if self.passed else "FAILED"
+        text = (
+            f"{self.check_name} {verdict}: {self.rows} figures, "
+            f"{len(self.rounding)} rounding differences, {len(self.failing)} failing"
+        )
+        return "; ".join([text, *self.problems])
+
+
+def fetch_check_rows(
+    con: duckdb.DuckDBPyConnection, check_name: str, reporting_period: str | None = None
+) -> pd.DataFrame:
+    """The reconciliation rows of one check, as a DataFrame (decimals kept exact)."""
+    where = "check_name = ?" + (" and reporting_period = ?" if reporting_period else "")
+    params = [check_name, reporting_period] if reporting_period else [check_name]
+    cursor = con.execute(
+        f"select * from {RECONCILIATION_TABLE} where {where} "
+        "order by reporting_period, org_code, statement, line_code, measure",
+        params,
+    )
+    columns = [d[0] for d in cursor.description]
+    return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+
+def _as_gx_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as floats for GX. The excess is computed exactly in SQL; its sign survives."""
+    converted = frame.copy()
+    for column in (
+        "expected_value",
+        "computed_value",
+        "difference",
+        "tolerance",
+        "excess_over_tolerance",
+    ):
+        if column in converted:
+            converted[column] = pd.to_numeric(converted[column].astype("object"), errors="coerce")
+    return converted
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {k: (str(v) if v is not None and not isinstance(v, str) else v) for k, v in row.items()}
+        for row in frame.reindex(columns=FIGURE_COLUMNS).astype("object").to_dict("records")
+    ]
+
+
+def _raised(exception_info: dict[str, Any]) -> str | None:
+    """The message of an exception GX caught, whether reported flat or per metric."""
+    if "raised_exception" in exception_info:
+        return (
+            exception_info.get("exception_message") if exception_info["raised_exception"] else None
+        )
+    for detail in exception_info.values():
+        if isinstance(detail, dict) and (
+            detail.get("exception_message") or detail.get("exception_traceback")
+        ):
+            return str(detail.get("exception_message") or "see the traceback in the evidence")
+    return None
+
+
+def run_check(frame: pd.DataFrame, check_name: str, evidence_dir: Path) -> CheckOutcome:
+    """Validate one check's rows with Great Expectations and keep the evidence."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    evidence_dir.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    docs_dir = evidence_dir / "data_docs" / check_name
+    context.add_data_docs_site(
+        site_name="reconciliation",
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    batch = (
+        context.data_sources.add_pandas("warehouse")
+        .add_dataframe_asset(check_name)
+        .add_batch_definition_whole_dataframe("reporting_period")
+    )
+    suite = context.suites.add(
+        gx.ExpectationSuite(name=check_name, meta={"description": CHECKS[check_name]})
+    )
+    suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column="expected_value"))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column="computed_value"))
+    suite.add_expectation(
+        gx.expectations.ExpectColumnValuesToBeBetween(column="excess_over_tolerance", max_value=0)
+    )
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=check_name, data=batch, suite=suite)
+    )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"{check_name}_gate",
+            validation_definitions=[validation],
+            actions=[
+                gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["reconciliation"])
+            ],
+            result_format={"result_format": "COMPLETE"},
+        )
+    )
+    gx_frame = _as_gx_frame(frame)
+    result = checkpoint.run(batch_parameters={"dataframe": gx_frame})
+    (validation_result,) = result.run_results.values()
+
+    problems = []
+    for expectation in validation_result.results:
+        name = expectation.expectation_config.type
+        raised = _raised(expectation.exception_info)
+        if raised is not None:
+            problems.append(f"{name} raised: {raised}")
+        counted = expectation.result.get("element_count")
+        if counted is not None and counted != len(frame):
+            problems.append(f"{name} looked at {counted} of {len(frame)} rows")
+    if frame.empty:
+        problems.append("no figures to reconcile: an empty result never passes")
+    absent = [c for c in FIGURE_COLUMNS if c not in frame.columns]
+    if absent:
+        problems.append(f"columns missing from the result: {', '.join(absent)}")
+    status = frame.get("reconciliation_status", pd.Series(index=frame.index, dtype="object"))
+
+    outcome = CheckOutcome(
+        check_name=check_name,
+        passed=bool(validation_result.success) and not problems,
+        rows=len(frame),
+        failing=_records(frame[status.isin(["mismatch", "missing"])]),
+        rounding=_records(frame[status == "rounding"]),
+        problems=problems,
+    )
+    outcome.result_json = evidence_dir / f"{check_name}.json"
+    outcome.result_json.write_text(
+        json.dumps(
+            {
+                "check": check_name,
+                "description": CHECKS[check_name],
+                "passed": outcome.passed,
+                "figures": outcome.rows,
+                "problems": problems,
+                "failing": outcome.failing,
+                "rounding": outcome.rounding,
+                "great_expectations": validation_result.to_json_dict(),
+            },
+            indent=2,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
+    index = docs_dir / "index.html"
+    outcome.data_docs = index if index.exists() else None
+    return outcome
+
+
+def format_figures(figures: list[dict[str, Any]], limit: int = 50) -> str:
+    """A Markdown table a controller can act on."""
+    header = (
+        "| unit | statement | line | measure | expected | computed | difference | "
+        "tolerance | status |\n|---|---|---|---|---|---|---|---|---|"
+    )
+    lines = [header] + [
+        f"| {f['org_code']} | {f['statement']} | {f['line_code']} | {f['measure']} | "
+        f"{f['expected_value']} | {f['computed_value']} | {f['difference']} | "
+        f"{f['tolerance']} | {f['reconciliation_status']} |"
+        for f in figures[:limit]
+    ]
+    if len(figures) > limit:
+        lines.append(f"\n... and {len(figures) - limit} more")
+    return "\n".join(lines)

@@ -1,0 +1,242 @@
+"""The reconciliation gate: Great Expectations checks that block publication."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.lib.reconciliation import CHECKS, fetch_check_rows, run_check
+from tests.conftest import PipelineRun, run_pipeline
+
+# --- the checks themselves, on tables of known content ---------------------------------
+
+COLUMNS = (
+    "reporting_period, check_name, statement, org_code, line_code, measure, "
+    "expected_value, computed_value, difference, tolerance, excess_over_tolerance, "
+    "figures_summed, printed_unit, reconciliation_status"
+)
+
+
+def _table(tmp_path: Path, rows: list[tuple]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(tmp_path / "r.duckdb"))
+    con.execute("create schema marts")
+    con.execute("""
+        create table marts.fct_control_total_reconciliation (
+            reporting_period varchar, check_name varchar, statement varchar, org_code varchar,
+            line_code varchar, measure varchar, expected_value decimal(18, 2),
+            computed_value decimal(18, 2), difference decimal(18, 2), tolerance decimal(18, 2),
+            excess_over_tolerance decimal(18, 2), figures_summed integer, printed_unit varchar,
+            reconciliation_status varchar)
+    """)
+    for row in rows:
+        con.execute(
+            f"insert into marts.fct_control_total_reconciliation ({COLUMNS}) values "
+            f"({', '.join('?' * 14)})",
+            list(row),
+        )
+    return con
+
+
+def _row(expected: str, computed: str | None, tolerance: str, status: str) -> tuple:
+    e, t = Decimal(expected), Decimal(tolerance)
+    c = Decimal(computed) if computed is not None else None
+    diff = None if c is None else c - e
+    excess = None if c is None else abs(c - e) - t
+    return (
+        "2023-03",
+        "department_totals_reconcile",
+        "operating",
+        "HYTO",
+        "toimintakulut",
+        "actual",
+        e,
+        c,
+        diff,
+        t,
+        excess,
+        46,
+        "1",
+        status,
+    )
+
+
+def test_a_correct_table_passes_and_lists_its_rounding(tmp_path: Path):
+    con = _table(
+        tmp_path,
+        [_row("-7999496", "-7999497", "12.5", "rounding"), _row("739180", "739180", "3", "exact")],
+    )
+    frame = fetch_check_rows(con, "department_totals_reconcile")
+    assert len(frame) == 2
+    outcome = run_check(frame, "department_totals_reconcile", tmp_path / "evidence")
+    assert outcome.passed, outcome.problems
+    assert [(f["expected_value"], f["difference"]) for f in outcome.rounding] == [
+        ("-7999496.00", "-1.00")
+    ]
+    evidence = json.loads(outcome.result_json.read_text())
+    assert evidence["passed"] is True
+    assert evidence["great_expectations"]["success"] is True
+    assert outcome.data_docs is not None and outcome.data_docs.exists()
+
+
+def test_a_figure_beyond_tolerance_fails(tmp_path: Path):
+    con = _table(
+        tmp_path,
+        [_row("-7999496", "-8000496", "12.5", "mismatch"), _row("739180", "739180", "3", "exact")],
+    )
+    outcome = run_check(
+        fetch_check_rows(con, "department_totals_reconcile"),
+        "department_totals_reconcile",
+        tmp_path / "evidence",
+    )
+    assert not outcome.passed
+    assert [
+        (f["org_code"], f["line_code"], f["measure"], f["difference"]) for f in outcome.failing
+    ] == [("HYTO", "toimintakulut", "actual", "-1000.00")]
+
+
+def test_a_figure_the_warehouse_lacks_fails(tmp_path: Path):
+    con = _table(tmp_path, [_row("-7999496", None, "12.5", "missing")])
+    outcome = run_check(
+        fetch_check_rows(con, "department_totals_reconcile"),
+        "department_totals_reconcile",
+        tmp_path / "evidence",
+    )
+    assert not outcome.passed
+    assert outcome.failing[0]["reconciliation_status"] == "missing"
+
+
+def test_an_empty_result_never_passes(tmp_path: Path):
+    con = _table(tmp_path, [_row("1", "1", "0", "exact")])
+    frame = fetch_check_rows(con, "investment_totals_reconcile")  # no rows of this check
+    assert frame.empty
+    outcome = run_check(frame, "investment_totals_reconcile", tmp_path / "evidence")
+    assert not outcome.passed
+    assert "an empty result never passes" in outcome.summary()
+
+
+def test_an_unreadable_result_never_passes(tmp_path: Path):
+    with pytest.raises(duckdb.CatalogException):
+        fetch_check_rows(
+            duckdb.connect(str(tmp_path / "empty.duckdb")), "leaf_figures_match_control"
+        )
+    # Rows whose columns GX cannot evaluate make an expectation raise: that fails too.
+    garbled = pd.DataFrame({"reconciliation_status": ["exact"], "expected_value": [1]})
+    outcome = run_check(garbled, "leaf_figures_match_control", tmp_path / "evidence")
+    assert not outcome.passed
+    assert any("raised" in problem for problem in outcome.problems)
+
+
+# --- the gate in the pipeline, on the embedded data and perturbed copies ----------------
+
+
+def test_the_embedded_data_reconciles_publishes_and_lists_the_rounding(embedded_run: PipelineRun):
+    out = embedded_run.output
+    for check in CHECKS:
+        assert f"{check} passed" in out
+    assert "Rounding differences within tolerance (88):" in out
+    assert out.count("    ~ ") == 88
+    assert "Published" in out
+    with duckdb.connect(str(embedded_run.published), read_only=True) as con:
+        statuses = dict(
+            con.execute("""
+            select reconciliation_status, count(*) from marts.fct_control_total_reconciliation
+            group by 1""").fetchall()
+        )
+    assert statuses == {"exact": 482, "rounding": 88}
+    evidence = sorted((embedded_run.published.parent / "validation").glob("*/*.json"))
+    assert sorted(p.stem for p in evidence) == sorted(CHECKS)
+    assert all((p.parent / "data_docs" / p.stem / "index.html").exists() for p in evidence)
+
+
+@pytest.fixture
+def published_before(embedded_run: PipelineRun, tmp_path: Path) -> Path:
+    """A copy of a good published warehouse, to run a bad delivery against."""
+    target = tmp_path / "published" / "w.duckdb"
+    target.parent.mkdir()
+    target.write_bytes(embedded_run.published.read_bytes())
+    return target
+
+
+def _perturb(folder: Path, file: str, old: str, new: str | None) -> None:
+    path = folder / file
+    encoding = "utf-8-sig" if file == "ledger.csv" else "utf-8"
+    text = path.read_bytes().decode(encoding)  # keep the ledger's CRLF line ends
+    line = old + ("\r\n" if file == "ledger.csv" else "\n")
+    assert line in text
+    path.write_text(
+        text.replace(line, "" if new is None else new + line[len(old) :]), encoding=encoding
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "failing_checks", "named"),
+    [
+        pytest.param(
+            "ledger.csv",
+            "2023;3;VAKA;palvelujen_ostot;actual;-310811;1",
+            "2023;3;VAKA;palvelujen_ostot;actual;-311811;1",
+            {
+                "leaf_figures_match_control",
+                "service_area_subtotals_reconcile",
+                "department_totals_reconcile",
+            },
+            "! VAKA   operating      palvelujen_ostot             actual",
+            id="1000-euros-off",
+        ),
+        pytest.param(
+            "ledger.csv",
+            "2023;3;VIRE;vuokratuotot;actual;8785;1",
+            None,
+            {
+                "leaf_figures_match_control",
+                "service_area_subtotals_reconcile",
+                "department_totals_reconcile",
+            },
+            "! VIRE   operating      vuokratuotot                 actual",
+            id="missing-line",
+        ),
+        pytest.param(
+            "ledger.csv",
+            "2022;12;OPKOU;avustukset;actual;-82;1000",
+            "2022;12;OPKOU;avustukset;actual;-82;1",
+            {
+                "leaf_figures_match_control",
+                "service_area_subtotals_reconcile",
+                "department_totals_reconcile",
+            },
+            "! OPKOU  operating      avustukset                   prior_year_actual",
+            id="wrong-unit",
+        ),
+        pytest.param(
+            "investments.csv",
+            "2023;3;OPKOU;KAILAS-KOULU-VALINEET;menot;actual;-130976;1",
+            "2023;3;OPKOU;KAILAS-KOULU-VALINEET;menot;actual;-131976;1",
+            {"investment_totals_reconcile"},
+            "! OPKOU  investment     menot                        actual",
+            id="investment-off",
+        ),
+    ],
+)
+def test_an_unreconciled_delivery_is_not_published(
+    delivery_copy: Path,
+    published_before: Path,
+    file: str,
+    old: str,
+    new: str | None,
+    failing_checks: set[str],
+    named: str,
+):
+    _perturb(delivery_copy, file, old, new)
+    before = published_before.read_bytes()
+    run = run_pipeline(delivery_copy, published_before)
+    assert run.exit_code == 1
+    failed = {c for c in CHECKS if f"{c} FAILED" in run.output}
+    assert failed == failing_checks
+    assert named in run.output
+    assert "nothing was published" in run.output
+    assert published_before.read_bytes() == before  # byte for byte
