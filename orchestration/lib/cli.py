@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
@@ -44,10 +45,11 @@ def _period_arg(text: str | None) -> ReportingPeriod | None:
 
 
 def _prepare_dagster_home(home: Path) -> None:
+    """A Dagster home with the project's instance settings (one run at a time)."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+        shutil.copyfile(PROJECT_ROOT / "dagster.yaml", config)
 
 
 def _reconciliation_evaluations(result) -> list:
@@ -112,21 +114,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from orchestration.definitions import defs
+    from orchestration.defs.ingest.assets import delivery_run_config
 
     folder = Path(args.delivery_dir)
     period = _period_arg(args.period) or ReportingPeriod.from_folder(folder)
-    print(f"Delivery:  {_shown(folder)} (reporting period {period or 'unknown'})")
+    if period is None or not period.is_quarter_end:
+        print(
+            f"error: {folder}: the reporting period must be a quarter end (YYYY-03, -06, -09 "
+            "or -12): name the folder so or give --period",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    print(f"Delivery:  {_shown(folder)} (reporting period {period})")
     print(f"Warehouse: {_shown(warehouse_path())}")
     run_config = {
         "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
-        "ops": {
-            "raw_extracts": {
-                "config": {
-                    "delivery_dir": str(folder.resolve()),
-                    "reporting_period": str(period) if period else "",
-                }
-            }
-        },
+        **delivery_run_config(str(folder.resolve()), str(period)),
     }
     dagster_home = os.environ.get("DAGSTER_HOME")
     if dagster_home:
@@ -135,7 +138,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         instance = dg.DagsterInstance.ephemeral()
     job = defs().resolve_job_def("warehouse_job")
-    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+    result = job.execute_in_process(
+        run_config=run_config,
+        instance=instance,
+        partition_key=str(period),
+        raise_on_error=False,
+    )
     checks_passed = _print_reconciliation(result)
     if not result.success:
         for event in result.all_events:

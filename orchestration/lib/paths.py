@@ -28,3 +28,8 @@ def working_path() -> Path:
 def evidence_dir() -> Path:
     """Validation results and data docs, one folder per run."""
     return warehouse_path().parent / "validation"
+
+
+def inbox_dir() -> Path:
+    """Where deliveries land, one folder per reporting period (KUNTASEURANTA_INBOX)."""
+    return Path(os.environ.get("KUNTASEURANTA_INBOX", PROJECT_ROOT / "inbox"))

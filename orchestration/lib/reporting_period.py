@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{1,2})$")
+QUARTER_END_MONTHS = (3, 6, 9, 12)
 
 
 @dataclass(frozen=True, order=True)
@@ -34,6 +35,21 @@ class ReportingPeriod:
             return cls.parse(folder.name)
         except ValueError:
             return None
+
+    @property
+    def is_quarter_end(self) -> bool:
+        return self.month in QUARTER_END_MONTHS
+
+    @classmethod
+    def quarter_ends(cls, first_year: int, last_year: int) -> list[ReportingPeriod]:
+        return [cls(y, m) for y in range(first_year, last_year + 1) for m in QUARTER_END_MONTHS]
+
+    def previous_quarter_end(self) -> ReportingPeriod:
+        """The last quarter end strictly before this period's month."""
+        for month in reversed(QUARTER_END_MONTHS):
+            if month < self.month:
+                return ReportingPeriod(self.fiscal_year, month)
+        return ReportingPeriod(self.fiscal_year - 1, 12)
 
     def __str__(self) -> str:
         return f"{self.fiscal_year}-{self.month:02d}"

@@ -22,5 +22,10 @@ class WarehouseFiles(dg.ConfigurableResource):
     def working(self) -> Path:
         return Path(self.working_path)
 
+    @property
+    def parquet_dir(self) -> Path:
+        """Parquet copies of the marts, beside the published file."""
+        return self.published.parent / "parquet"
+
     def evidence_for_run(self, run_id: str) -> Path:
         return Path(self.evidence_dir) / run_id

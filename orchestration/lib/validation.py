@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -381,3 +381,43 @@ def validate_delivery(folder: Path, period: ReportingPeriod | None = None) -> De
     if errors:
         raise ExtractRefused(errors)
     return Delivery(folder=folder, reporting_period=period, extracts=extracts)
+
+
+@dataclass(frozen=True)
+class DeliveryReadiness:
+    """Whether a folder in the inbox holds a complete, readable, settled extract set."""
+
+    folder: Path
+    ready: bool
+    reason: str
+    file_hashes: dict[str, str] = field(default_factory=dict)  # extract kind -> sha256
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever any file of the set changes."""
+        import hashlib
+
+        text = ";".join(f"{k}:{h}" for k, h in sorted(self.file_hashes.items()))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def delivery_readiness(folder: Path, settle_seconds: float = 0.0) -> DeliveryReadiness:
+    """Complete = every required extract present and readable; settled = no file written
+    in the last `settle_seconds` (a copy still in progress is not picked up)."""
+    import time
+
+    from orchestration.lib.csv_reader import read_table
+
+    files, errors = find_extract_files(folder)
+    if errors:
+        return DeliveryReadiness(folder, False, "; ".join(str(e) for e in errors))
+    newest = max(p.stat().st_mtime for p in files.values())
+    if time.time() - newest < settle_seconds:
+        return DeliveryReadiness(folder, False, "files are still being written")
+    hashes = {}
+    for kind, path in sorted(files.items()):
+        try:
+            hashes[kind] = read_table(path).sha256
+        except ExtractRefused as refused:
+            return DeliveryReadiness(folder, False, str(refused.errors[0]))
+    return DeliveryReadiness(folder, True, "complete", hashes)

@@ -21,6 +21,12 @@ report_lines as (
 
 ),
 
+deliveries as (
+
+    {{ current_delivery('ledger') }}
+
+),
+
 joined as (
 
     select
@@ -34,12 +40,18 @@ joined as (
         rolled_up.prior_year_same_period_actual,
         rolled_up.budget,
         rolled_up.actual,
-        rolled_up.leaf_rows
+        rolled_up.leaf_rows,
+        deliveries.source_load_id,
+        deliveries.source_file,
+        deliveries.source_sha256,
+        deliveries.source_loaded_at
     from rolled_up
     inner join periods
         on periods.reporting_period = rolled_up.reporting_period
     inner join report_lines
         on report_lines.line_code = rolled_up.line_code
+    left join deliveries
+        on deliveries.reporting_period = rolled_up.reporting_period
 
 ),
 
@@ -56,7 +68,11 @@ final as (
         budget,
         actual,
         {{ budget_measures() }},
-        leaf_rows
+        leaf_rows,
+        source_load_id,
+        source_file,
+        source_sha256,
+        source_loaded_at
     from joined
 
 )

@@ -14,6 +14,12 @@ periods as (
 
 ),
 
+deliveries as (
+
+    {{ current_delivery('investments') }}
+
+),
+
 final as (
 
     select
@@ -25,10 +31,16 @@ final as (
         rolled_up.budget,
         rolled_up.actual,
         {{ budget_measures('periods.reporting_month') }},
-        rolled_up.leaf_rows
+        rolled_up.leaf_rows,
+        deliveries.source_load_id,
+        deliveries.source_file,
+        deliveries.source_sha256,
+        deliveries.source_loaded_at
     from rolled_up
     inner join periods
         on periods.reporting_period = rolled_up.reporting_period
+    left join deliveries
+        on deliveries.reporting_period = rolled_up.reporting_period
 
 )
 

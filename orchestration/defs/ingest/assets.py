@@ -5,10 +5,11 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from orchestration.defs.ingest.partitions import reporting_periods
 from orchestration.lib.contracts import CONTRACTS
 from orchestration.lib.csv_reader import ExtractRefused
 from orchestration.lib.loader import load_delivery
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
+from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, inbox_dir
 from orchestration.lib.publish import start_working_copy
 from orchestration.lib.reporting_period import ReportingPeriod
 from orchestration.lib.resources import WarehouseFiles
@@ -16,8 +17,39 @@ from orchestration.lib.validation import validate_delivery
 
 
 class DeliveryConfig(dg.Config):
-    delivery_dir: str = str(DEFAULT_DELIVERY_DIR)
-    reporting_period: str = ""  # YYYY-MM; empty: taken from the folder name
+    """Which delivery to load. Empty fields: the partition's folder in the inbox."""
+
+    delivery_dir: str = ""
+    reporting_period: str = ""  # YYYY-MM; empty: the partition key or the folder name
+
+
+def delivery_run_config(folder: str, period: str) -> dict:
+    return {
+        "ops": {"raw_extracts": {"config": {"delivery_dir": folder, "reporting_period": period}}}
+    }
+
+
+def _resolve_delivery(
+    context: dg.AssetExecutionContext, config: DeliveryConfig
+) -> tuple[Path, ReportingPeriod | None]:
+    partition = context.partition_key if context.has_partition_key else None
+    period_text = config.reporting_period or partition
+    if partition and config.reporting_period and config.reporting_period != partition:
+        raise dg.Failure(
+            f"reporting period {config.reporting_period} does not match the "
+            f"run's partition {partition}"
+        )
+    if config.delivery_dir:
+        folder = Path(config.delivery_dir)
+    elif partition:
+        folder = inbox_dir() / partition
+    else:
+        folder = DEFAULT_DELIVERY_DIR
+    return folder, ReportingPeriod.parse(period_text) if period_text else None
+
+
+# Every step that writes the working file runs alone (dagster.yaml: pools default_limit 1).
+WAREHOUSE_POOL = "warehouse"
 
 
 def raw_asset_key(kind: str) -> dg.AssetKey:
@@ -59,7 +91,14 @@ def _raw_spec(kind: str) -> dg.AssetSpec:
     )
 
 
-@dg.multi_asset(specs=_raw_specs(), name="raw_extracts", can_subset=False)
+@dg.multi_asset(
+    specs=_raw_specs(),
+    name="raw_extracts",
+    can_subset=False,
+    partitions_def=reporting_periods,
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
+    pool=WAREHOUSE_POOL,
+)
 def raw_extracts(
     context: dg.AssetExecutionContext,
     config: DeliveryConfig,
@@ -70,8 +109,7 @@ def raw_extracts(
 
     A delivery that breaks any contract is refused whole: nothing is written.
     """
-    folder = Path(config.delivery_dir)
-    period = ReportingPeriod.parse(config.reporting_period) if config.reporting_period else None
+    folder, period = _resolve_delivery(context, config)
     try:
         delivery = validate_delivery(folder, period)
     except ExtractRefused as refused:

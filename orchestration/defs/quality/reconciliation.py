@@ -1,8 +1,9 @@
 """The reconciliation gate: blocking Great Expectations checks before publication."""
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
+import duckdb
 
+from orchestration.defs.ingest.assets import WAREHOUSE_POOL
 from orchestration.lib.reconciliation import CHECKS, fetch_check_rows, format_figures, run_check
 from orchestration.lib.resources import WarehouseFiles
 
@@ -15,13 +16,12 @@ def _reconciliation_check(check_name: str) -> dg.AssetChecksDefinition:
         name=check_name,
         description=CHECKS[check_name],
         blocking=True,
+        pool=WAREHOUSE_POOL,
     )
     def _check(
-        context: dg.AssetCheckExecutionContext,
-        duckdb: DuckDBResource,
-        warehouse_files: WarehouseFiles,
+        context: dg.AssetCheckExecutionContext, warehouse_files: WarehouseFiles
     ) -> dg.AssetCheckResult:
-        with duckdb.get_connection() as con:
+        with duckdb.connect(str(warehouse_files.working), read_only=True) as con:
             frame = fetch_check_rows(con, check_name)
         outcome = run_check(frame, check_name, warehouse_files.evidence_for_run(context.run.run_id))
         context.log.info(outcome.summary())

@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from orchestration.defs.ingest.assets import WAREHOUSE_POOL
 from orchestration.lib.dbt_project import DBT_PROJECT, require_manifest
 
 
@@ -34,6 +35,7 @@ require_manifest()
     project=DBT_PROJECT,
     dagster_dbt_translator=WarehouseDbtTranslator(),
     name="warehouse_dbt_models",
+    pool=WAREHOUSE_POOL,
 )
 def warehouse_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource

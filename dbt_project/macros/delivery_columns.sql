@@ -1,0 +1,12 @@
+{#- Which delivery the figures of a reporting period come from: the current delivery of
+    one extract kind, joined on reporting_period. -#}
+{% macro current_delivery(extract_kind) %}
+    select
+        reporting_period,
+        load_id as source_load_id,
+        source_file,
+        source_sha256,
+        loaded_at as source_loaded_at
+    from {{ ref('stg_deliveries') }}
+    where extract_kind = '{{ extract_kind }}' and is_current_delivery
+{% endmacro %}
