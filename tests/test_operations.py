@@ -151,7 +151,7 @@ def test_two_quarters_side_by_side_and_a_restatement_replaces_only_its_figures(
     assert {k[0] for k in after_q2} == {"2023-03", "2023-06"}
     q1, q2_ = (after_q2[(p, "VIRE", "avustukset")] for p in ("2023-03", "2023-06"))
     assert q1[0] == q2_[0] == Decimal("-1900.00")
-    assert q2_[3] == Decimal("-3800.00")  # the same actual, half a year: linear x2
+    assert q2_[4] == Decimal("-3800.00")  # the same actual, half a year: linear x2
 
     # Q1 restated: VIRE's avustukset was -2 900, and the printed figures say so too.
     restated = _deliver(inbox, "2023-03")
@@ -166,12 +166,15 @@ def test_two_quarters_side_by_side_and_a_restatement_replaces_only_its_figures(
     assert run.exit_code == 0, run.output
     assert "raw/ledger                 184 rows restated" in run.output
     after = _figures(published)
-    changed = {k for k in after if after[k] != after_q2[k]}
+    changed = {k for k in after if after[k][:-1] != after_q2[k][:-1]}
     chain = {"avustukset", "toimintakulut", "toimintakate", "vuosikate", "tilikauden_tulos"}
     assert changed == {
         ("2023-03", org, line) for org in ("VIRE", "HYTO", "HYLA", "HEINOLA") for line in chain
     }
     assert after[("2023-03", "VIRE", "avustukset")][0] == Decimal("-2900.00")
+    # Every Q1 figure now names the restated delivery; Q2's still name theirs.
+    relabelled = {k[0] for k in after if after[k][-1] != after_q2[k][-1]}
+    assert relabelled == {"2023-03"}
     with duckdb.connect(str(published), read_only=True) as con:
         deliveries = con.execute("""
             select reporting_period, count(*) from raw.load_log where extract_kind = 'ledger'
@@ -199,7 +202,9 @@ def _restate_control_totals(folder: Path, org: str, line: str, delta: Decimal) -
     figures = {(r[2], r[3], r[4], r[5]): r for r in rows[1:]}
     for (statement, unit_code, line_code, measure), row in figures.items():
         same = {v: k for k, v in binding.items()}.get(line_code, line_code)
-        if unit_code not in (org, "HYTO") or same not in affected or measure != "actual":
+        if statement == "investment" or measure != "actual":
+            continue
+        if unit_code not in (org, "HYTO") or same not in affected:
             continue
         if statement == "budget_binding" and line_code not in binding.values():
             continue

@@ -7,7 +7,7 @@ carries its value in data-* attributes so that it can be checked against the mar
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -93,14 +93,15 @@ def _nice_step(span: float, target_ticks: int = 5) -> float:
     return 10 * magnitude
 
 
-def _axis(values: Sequence[float], x0: float, x1: float, pad: float = 0.0) -> Axis:
+def _axis(values: Sequence[float], x0: float, x1: float) -> Axis:
+    """A linear axis from 0 or below to 0 or above, ending at whole steps."""
     low = min([0.0, *values])
     high = max([0.0, *values])
-    span = (high - low) or 1.0
-    low, high = low - (pad * span if low < 0 else 0), high + (pad * span if high > 0 else 0)
-    step = _nice_step(high - low)
+    step = _nice_step((high - low) or 1.0)
     low = math.floor(low / step - 1e-9) * step if low < 0 else 0.0
     high = math.ceil(high / step + 1e-9) * step if high > 0 else 0.0
+    if high == low:  # nothing but zeros: an axis of one step
+        high = step
     return Axis(low, high, step, x0, x1)
 
 
@@ -119,7 +120,7 @@ def _legend(svg: Svg, y: float, entries: Sequence[tuple[str, str]]) -> float:
     return y + 24
 
 
-def _grid(svg: Svg, axis: Axis, top: float, bottom: float, label: callable) -> None:
+def _grid(svg: Svg, axis: Axis, top: float, bottom: float, label: Callable[[float], str]) -> None:
     for tick in axis.ticks():
         x = axis.x(tick)
         svg.line(x, top, x, bottom, GRID if tick else AXIS, 1.0 if tick else 1.2)
@@ -170,11 +171,12 @@ def realised_pct_chart(period: Period, report: DepartmentReport) -> Chart:
         "Toteutunut osuus talousarviosta (TA + muutokset), %. "
         f"Katkoviiva: kulunut osuus vuodesta {format_decimal(Decimal(str(elapsed)))} %.",
     )
-    kinds = sorted({int(p.series) for p in points}, reverse=True)
+    kinds = [k for k in (1, -1, 0) if any(int(p.series) == k for p in points)]
     top = _legend(svg, top, [(LINE_KIND_LABELS[k], LINE_KIND_COLOURS[k]) for k in kinds])
     label_width = max((text_width(p.label, LABEL_SIZE, p.bold) for p in points), default=0)
     x0 = MARGIN + label_width + 10
-    axis = _axis([float(p.value) for p in points] + [elapsed], x0, WIDTH - MARGIN - 48)
+    value_column = WIDTH - MARGIN  # value labels right-aligned here, clear of the bars
+    axis = _axis([float(p.value) for p in points] + [elapsed], x0, value_column - 58)
     row, bar = 21.0, 13.0
     plot_top = top + 14
     bottom = plot_top + row * len(points)
@@ -195,7 +197,15 @@ def realised_pct_chart(period: Period, report: DepartmentReport) -> Chart:
             data_series="realised_pct",
             data_value=str(point.value),
         )
-        _value_label(svg, axis, value, y + 10.5, f"{format_decimal(point.value)} %", AXIS)
+        svg.text(
+            value_column,
+            y + 10.5,
+            f"{format_decimal(point.value)} %",
+            size=LABEL_SIZE,
+            anchor="end",
+            bold=point.bold,
+            data_key=point.key,
+        )
     reference_x = axis.x(elapsed)
     svg.line(
         reference_x,
@@ -252,20 +262,25 @@ def forecast_points(period: Period, report: DepartmentReport) -> tuple[Point, ..
 def forecast_chart(period: Period, report: DepartmentReport) -> Chart:
     points = forecast_points(period, report)
     series = forecast_series(period)
-    title = f"Vuosiennuste ja talousarvio palvelualueittain, netto (euroa): {report.department.name}"
+    title = "Vuosiennuste ja talousarvio palvelualueittain, netto (euroa)"
     svg = Svg(WIDTH, 0, "forecast", title)
     top = _header(
         svg,
         title,
-        f"Toimintakate 1-12/{period.fiscal_year}, euroa; negatiivinen netto = menot ylittävät "
-        "tulot. Punainen luku: ennuste ylittää talousarvion.",
+        f"{report.department.name}: toimintakate 1-12/{period.fiscal_year}, euroa; negatiivinen "
+        "= menot ylittävät tulot. Punainen: ennuste ylittää talousarvion.",
     )
     top = _legend(svg, top, [(label, colour) for _, label, colour in series])
     units = list(dict.fromkeys((p.key, p.label) for p in points))
     label_width = max((text_width(label, LABEL_SIZE, True) for _, label in units), default=0)
     x0 = MARGIN + label_width + 10
     values = [float(p.value) for p in points if p.value is not None]
-    axis = _axis(values, x0 + 4, WIDTH - MARGIN - 6, pad=0.3)
+    room = max(
+        (text_width(format_euros(p.value), SMALL_SIZE, True) for p in points if p.value), default=0
+    )
+    left = x0 + (room + 8 if any(v < 0 for v in values) else 0)
+    right = WIDTH - MARGIN - (room + 8 if any(v > 0 for v in values) else 6)
+    axis = _axis(values, left, right)
     bar, gap, group_gap = 13.0, 3.0, 16.0
     group = len(series) * (bar + gap) - gap
     plot_top = top + 8
@@ -280,7 +295,9 @@ def forecast_chart(period: Period, report: DepartmentReport) -> Chart:
             point = by_unit[(code, name)]
             bar_y = y + j * (bar + gap)
             if point.value is None:
-                svg.text(axis.x(0) - 4, bar_y + 10.5, "ei ennustetta", SMALL_SIZE, "end", fill=MUTED)
+                svg.text(
+                    axis.x(0) - 4, bar_y + 10.5, "ei ennustetta", SMALL_SIZE, "end", fill=MUTED
+                )
                 continue
             value = float(point.value)
             start, end = sorted((axis.x(0), axis.x(value)))
@@ -359,8 +376,18 @@ def goal_status_chart(period: Period, counts: Sequence[GoalStatusCount]) -> Char
             )
             if value and end - start >= 16:
                 ink = "#1a1a1a" if point.series == "partially_achieved" else "#ffffff"
-                svg.text((start + end) / 2, y + bar / 2 + 4.5, f"{value:.0f}", LABEL_SIZE, "middle", True, ink)
+                svg.text(
+                    (start + end) / 2,
+                    y + bar / 2 + 4.5,
+                    f"{value:.0f}",
+                    LABEL_SIZE,
+                    "middle",
+                    True,
+                    ink,
+                )
             running += value
-        svg.text(axis.x(running) + 6, y + bar / 2 + 4, f"yht. {running:.0f}", SMALL_SIZE, fill=MUTED)
+        svg.text(
+            axis.x(running) + 6, y + bar / 2 + 4, f"yht. {running:.0f}", SMALL_SIZE, fill=MUTED
+        )
     svg.height = bottom + 24
     return Chart("goal_status", title, points, svg.render(), svg.width, svg.height)

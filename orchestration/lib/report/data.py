@@ -308,6 +308,20 @@ def _narratives(
     return {key: tuple(texts) for key, texts in paragraphs.items()}
 
 
+def _projects_of(
+    area: OrgUnit, projects: tuple[InvestmentProject, ...], units: dict[str, OrgUnit]
+) -> tuple[InvestmentProject, ...]:
+    """The projects of a service area: booked on it or on a cost centre below it."""
+
+    def belongs(org_code: str) -> bool:
+        unit = units.get(org_code)
+        return org_code == area.org_code or (
+            unit is not None and unit.parent_org_code == area.org_code
+        )
+
+    return tuple(p for p in projects if belongs(p.org_code))
+
+
 def _department_report(
     con: duckdb.DuckDBPyConnection,
     period: Period,
@@ -331,12 +345,7 @@ def _department_report(
         lines = _investment_lines(con, period, unit.org_code)
         if not lines:
             continue
-        owned = tuple(
-            p
-            for p in projects
-            if unit is not department
-            and (p.org_code == unit.org_code or units.get(p.org_code, unit).parent_org_code == unit.org_code)
-        )
+        owned = () if unit is department else _projects_of(unit, projects, units)
         investments[unit.org_code] = InvestmentTable(org=unit, lines=lines, projects=owned)
     return DepartmentReport(
         department=department,
@@ -370,7 +379,9 @@ def load_report(warehouse_file: Path, reporting_period: str | None = None) -> Re
                 [period.reporting_period],
             )
         }
-        departments = [u for u in units.values() if u.org_level == "department" and u.org_code in booked]
+        departments = [
+            u for u in units.values() if u.org_level == "department" and u.org_code in booked
+        ]
         if not departments:
             raise ReportError(f"no department has figures for {period.reporting_period}")
         projects = _investment_projects(con, period)

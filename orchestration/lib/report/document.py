@@ -119,11 +119,20 @@ def _budget_columns(period: Period, first: str, investment: bool = False) -> tup
         Column(f"TA {year}\n+muutokset" if investment else f"TA {year}\n+muutos", "right", 1.2),
         Column(f"TOT {year}\n{months}", "right", 1.15),
         Column("Jäljellä", "right", 1.2),
-        Column(f"TOT {year % 100:02d}\n%" if investment else f"TOT-{year % 100:02d}\n%", "right", 0.8),
+        Column(
+            f"TOT {year % 100:02d}\n%" if investment else f"TOT-{year % 100:02d}\n%", "right", 0.8
+        ),
     )
 
 
-def _line_rows(lines: tuple[TableLine, ...]) -> tuple[Row, ...]:
+def _is_total(line: TableLine, kind: str) -> bool:
+    """Printed bold: subtotals; of the council table (all subtotals) only the net."""
+    if kind == "budget_binding":
+        return line.normal_sign == 0
+    return line.line_type == "subtotal"
+
+
+def _line_rows(lines: tuple[TableLine, ...], kind: str) -> tuple[Row, ...]:
     rows = []
     for line in lines:
         if line.section_heading:
@@ -137,7 +146,7 @@ def _line_rows(lines: tuple[TableLine, ...]) -> tuple[Row, ...]:
         rows.append(
             Row(
                 (Cell(line.name), *_figure_cells(line)),
-                style="subtotal" if line.line_type == "subtotal" else "leaf",
+                style="subtotal" if _is_total(line, kind) else "leaf",
                 attrs={"data-line": line.line_code},
             )
         )
@@ -150,7 +159,7 @@ def budget_table(
     return Table(
         kind=kind,
         columns=_budget_columns(period, first, investment=kind == "investment"),
-        rows=_line_rows(lines),
+        rows=_line_rows(lines, kind),
         attrs={
             "data-table": kind,
             "data-org": org.org_code,
@@ -247,11 +256,11 @@ def _operating_plan_texts(report: DepartmentReport) -> list[Block]:
     blocks: list[Block] = [Heading("Käyttösuunnitelma", level=1, new_page=True)]
     description = report.paragraphs(dept, "activity_description")
     if description:
-        blocks.append(
-            Heading("KUVAUS TOIMIALAN JA PALVELUALUEIDEN TOIMINNASTA JA TARKOITUKSESTA")
-        )
+        blocks.append(Heading("KUVAUS TOIMIALAN JA PALVELUALUEIDEN TOIMINNASTA JA TARKOITUKSESTA"))
         blocks += _paragraphs(description)
-    areas = [a for a in report.service_areas if report.paragraphs(a.org_code, "operating_environment")]
+    areas = [
+        a for a in report.service_areas if report.paragraphs(a.org_code, "operating_environment")
+    ]
     if areas or report.paragraphs(dept, "operating_environment"):
         blocks.append(Heading("TOIMINTAYMPÄRISTÖN MUUTOKSET"))
         blocks += _paragraphs(report.paragraphs(dept, "operating_environment"))

@@ -131,7 +131,9 @@ def _block(block: Block) -> str:
         css = f' class="{block.style}"' if block.style != "body" else ""
         return f"<p{css}>{_text(block.text)}</p>"
     if isinstance(block, Figure):
-        return f'<figure class="chart" data-chart="{block.chart.chart_id}">{block.chart.svg}</figure>'
+        return (
+            f'<figure class="chart" data-chart="{block.chart.chart_id}">{block.chart.svg}</figure>'
+        )
     if isinstance(block, Table):
         return _table(block)
     raise TypeError(f"unknown block {block!r}")

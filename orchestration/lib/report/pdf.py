@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from io import BytesIO
 
 from fpdf import FPDF
@@ -60,6 +61,11 @@ class ReportPDF(FPDF):
         self.set_text_color(*INK)
 
 
+def _lines(pdf: FPDF, height: float, text: str) -> None:
+    """A paragraph across the text width, leaving the cursor at the next line's start."""
+    pdf.multi_cell(0, height, text, align="L", new_x="LMARGIN", new_y="NEXT")
+
+
 def _space_left(pdf: FPDF) -> float:
     return pdf.h - pdf.b_margin - pdf.get_y()
 
@@ -69,16 +75,16 @@ def _cover(pdf: ReportPDF, cover: Cover, source: str) -> None:
     pdf.set_y(95)
     pdf.set_font(FONT_FAMILY, "B", 26)
     pdf.set_text_color(*ACCENT)
-    pdf.multi_cell(0, 12, cover.title)
+    _lines(pdf, 12, cover.title)
     pdf.ln(8)
     pdf.set_text_color(*INK)
     pdf.set_font(FONT_FAMILY, "B", 15)
     for line in cover.lines:
-        pdf.multi_cell(0, 8, line)
+        _lines(pdf, 8, line)
     pdf.ln(14)
     pdf.set_font(FONT_FAMILY, "", 8.5)
     pdf.set_text_color(*MUTED)
-    pdf.multi_cell(0, 4.5, source)
+    _lines(pdf, 4.5, source)
     pdf.set_text_color(*INK)
 
 
@@ -94,7 +100,7 @@ def _heading(pdf: ReportPDF, heading: Heading, orientation: str) -> str:
     size = HEADING_SIZES.get(heading.level, 10.0)
     pdf.set_font(FONT_FAMILY, "B", size)
     pdf.set_text_color(*(ACCENT if heading.level < 3 else INK))
-    pdf.multi_cell(0, size * 0.5, heading.text)
+    _lines(pdf, size * 0.5, heading.text)
     pdf.set_text_color(*INK)
     pdf.ln(1.5)
     return orientation
@@ -103,7 +109,7 @@ def _heading(pdf: ReportPDF, heading: Heading, orientation: str) -> str:
 def _paragraph(pdf: ReportPDF, paragraph: Paragraph) -> None:
     style = {"label": "B", "note": "I"}.get(paragraph.style, "")
     pdf.set_font(FONT_FAMILY, style, BODY_SIZE)
-    pdf.multi_cell(0, 4.6, paragraph.text)
+    _lines(pdf, 4.6, paragraph.text)
     pdf.ln(1.6)
 
 
@@ -147,29 +153,78 @@ def _row_style(row: Row, size: float) -> FontFace | None:
     return None
 
 
+CELL_PADDING = (0.8, 1.2)  # mm: top/bottom, left/right
+
+
+def _wrapped(pdf: ReportPDF, text: str, width: float, line_height: float) -> list[str]:
+    """The lines a table cell of this width breaks the text into (current font)."""
+    inner = width - 2 * CELL_PADDING[1] + 2 * pdf.c_margin
+    return pdf.multi_cell(inner, line_height, text, dry_run=True, output="LINES")
+
+
+def _fitting_rows(
+    pdf: ReportPDF, row: Row, widths: list[float], line_height: float, max_lines: int
+) -> list[Row]:
+    """A row too tall for one page, split into continuation rows at line boundaries.
+
+    fpdf2 cannot break a table row across pages; a long status text would stop the report.
+    Only plain-text cells are split; the other cells of a continuation row are empty.
+    """
+    chunks: dict[int, list[str]] = {}
+    for index, (cell, width) in enumerate(zip(row.cells, widths, strict=False)):
+        if cell.heading or cell.bullets or cell.status:
+            continue
+        lines = _wrapped(pdf, cell.text, width, line_height)
+        if len(lines) > max_lines:
+            chunks[index] = [
+                "\n".join(lines[i : i + max_lines]) for i in range(0, len(lines), max_lines)
+            ]
+    if not chunks:
+        return [row]
+    parts = max(len(c) for c in chunks.values())
+    rows = []
+    for part in range(parts):
+        cells = []
+        for index, cell in enumerate(row.cells):
+            if index in chunks:
+                pieces = chunks[index]
+                cells.append(replace(cell, text=pieces[part] if part < len(pieces) else ""))
+            else:
+                cells.append(cell if part == 0 else Cell(colspan=cell.colspan))
+        rows.append(replace(row, cells=tuple(cells)))
+    return rows
+
+
 def _table(pdf: ReportPDF, table: Table) -> None:
     size = table.font_size
     is_goals = table.kind == "goals"
+    line_height = size * 0.46
     pdf.set_font(FONT_FAMILY, "", size)
     total = sum(c.width for c in table.columns)
+    widths = [c.width / total * pdf.epw for c in table.columns]
     if _space_left(pdf) < 30:
         pdf.add_page(orientation=pdf.cur_orientation)
+    page_height = pdf.h - pdf.t_margin - pdf.b_margin
+    max_lines = max(int((page_height - 4 * line_height - 12) / line_height), 5)
+    rows = [
+        r for row in table.rows for r in _fitting_rows(pdf, row, widths, line_height, max_lines)
+    ]
     with pdf.table(
-        col_widths=tuple(c.width / total * pdf.epw for c in table.columns),
+        col_widths=tuple(widths),
         text_align=tuple(c.align.upper() for c in table.columns),
         headings_style=FontFace(emphasis="BOLD", size_pt=size, fill_color=HEADING_FILL),
-        line_height=size * 0.46,
+        line_height=line_height,
         borders_layout="ALL" if is_goals else "HORIZONTAL_LINES",
         v_align="TOP",
-        padding=(0.8, 1.2),
+        padding=CELL_PADDING,
         markdown=is_goals,
         repeat_headings=1,
         width=pdf.epw,
     ) as pdf_table:
         heading = pdf_table.row()
         for column in table.columns:
-            heading.cell(column.label)
-        for row in table.rows:
+            heading.cell(_markdown_escaped(column.label) if is_goals else column.label)
+        for row in rows:
             pdf_row = pdf_table.row()
             style = _row_style(row, size)
             for cell in row.cells:

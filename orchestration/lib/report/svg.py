@@ -32,9 +32,8 @@ class Svg:
     parts: list[str] = field(default_factory=list)
 
     def rect(self, x: float, y: float, w: float, h: float, fill: str, **attrs: object) -> None:
-        self.parts.append(
-            f"<rect {_attrs({'x': x, 'y': y, 'width': max(w, 0.0), 'height': h, 'fill': fill, **attrs})}/>"
-        )
+        geometry = {"x": x, "y": y, "width": max(w, 0.0), "height": h, "fill": fill}
+        self.parts.append(f"<rect {_attrs({**geometry, **attrs})}/>")
 
     def line(
         self,
@@ -46,9 +45,8 @@ class Svg:
         width: float = 1.0,
         **attrs: object,
     ) -> None:
-        self.parts.append(
-            f"<line {_attrs({'x1': x1, 'y1': y1, 'x2': x2, 'y2': y2, 'stroke': stroke, 'stroke_width': width, **attrs})}/>"
-        )
+        geometry = {"x1": x1, "y1": y1, "x2": x2, "y2": y2, "stroke": stroke}
+        self.parts.append(f"<line {_attrs({**geometry, 'stroke_width': width, **attrs})}/>")
 
     def text(
         self,
@@ -85,5 +83,7 @@ class Svg:
                 "data_chart": self.chart_id,
             }
         )
-        background = f'<rect x="0" y="0" width="{self.width:g}" height="{self.height:g}" fill="#ffffff"/>'
+        background = (
+            f'<rect x="0" y="0" width="{self.width:g}" height="{self.height:g}" fill="#ffffff"/>'
+        )
         return f"<svg {head}>{background}{''.join(self.parts)}</svg>"

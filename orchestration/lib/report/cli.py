@@ -1,0 +1,56 @@
+"""`warehouse report [--period YYYY-MM] [--out DIR]`: render the interim report.
+
+Exit status as the other commands: 0 done, 1 refused (no warehouse or no such period),
+2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from orchestration.lib.paths import warehouse_path
+from orchestration.lib.report.data import ReportError
+from orchestration.lib.report.render import render_report, report_dir
+from orchestration.lib.reporting_period import ReportingPeriod
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Render the report from the published warehouse and print where the files are."""
+    try:
+        period = str(ReportingPeriod.parse(args.period)) if args.period else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    warehouse = warehouse_path()
+    out_dir = Path(args.out) if args.out else report_dir(warehouse)
+    try:
+        files = render_report(warehouse, period, out_dir)
+    except ReportError as exc:
+        print(f"REFUSED: {exc}")
+        return EXIT_REFUSED
+    print(f"Interim report {files.reporting_period} from {warehouse}:")
+    print(f"  HTML: {files.html}")
+    print(f"  PDF:  {files.pdf}")
+    return EXIT_OK
+
+
+def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the `report` subcommand to the `warehouse` command's subparsers."""
+    parser = subparsers.add_parser(
+        "report",
+        help="render the interim report (HTML and PDF) from the published warehouse",
+        description="Render the interim report (osavuosikatsaus) of a reporting period from "
+        "the published warehouse's marts, as one self-contained HTML file and a PDF.",
+    )
+    parser.add_argument(
+        "--period", help="reporting period YYYY-MM (default: the latest in the warehouse)"
+    )
+    parser.add_argument(
+        "--out", help="folder for the files (default: report/ beside the published warehouse)"
+    )
+    parser.set_defaults(func=cmd_report)
+    return parser

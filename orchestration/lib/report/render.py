@@ -1,0 +1,71 @@
+"""Render the interim report of a reporting period as HTML and PDF files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.lib.report.data import load_report
+from orchestration.lib.report.document import build_document, report_title
+from orchestration.lib.report.html import render_html
+from orchestration.lib.report.model import ReportData
+from orchestration.lib.report.pdf import render_pdf
+
+SOURCE_NOTE = (
+    "Luvut tietovaraston marts-kerroksesta. Välisummat ja toimialan luvut on laskettu "
+    "palvelualueiden riveistä, joten ne voivat poiketa painetusta raportista pyöristyksen verran."
+)
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    reporting_period: str
+    html: Path
+    pdf: Path
+
+
+def report_stem(reporting_period: str) -> str:
+    return f"osavuosikatsaus_{reporting_period}"
+
+
+def _footer(data: ReportData) -> str:
+    names = ", ".join(d.department.name for d in data.departments)
+    return f"{report_title(data.period).capitalize()} – {names}"
+
+
+def render_documents(data: ReportData) -> tuple[str, bytes]:
+    """The report as HTML text and PDF bytes, both from the same blocks."""
+    blocks = build_document(data)
+    footer = _footer(data)
+    html = render_html(blocks, footer, SOURCE_NOTE, data.period.reporting_period)
+    return html, render_pdf(blocks, footer, SOURCE_NOTE)
+
+
+def render_report(warehouse_file: Path, reporting_period: str | None, out_dir: Path) -> ReportFiles:
+    """Write osavuosikatsaus_<period>.html and .pdf for a period (default: the latest).
+
+    Reads the marts of the published warehouse read-only; raises ReportError when the file
+    or the period is not there.
+    """
+    data = load_report(Path(warehouse_file), reporting_period)
+    html, pdf = render_documents(data)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = report_stem(data.period.reporting_period)
+    files = ReportFiles(
+        data.period.reporting_period, out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
+    )
+    _write_atomically(files.html, html.encode("utf-8"))
+    _write_atomically(files.pdf, pdf)
+    return files
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(content)
+    partial.replace(path)
+
+
+def report_dir(warehouse_file: Path) -> Path:
+    """Where reports go by default: report/ beside the published DuckDB file."""
+    return Path(warehouse_file).parent / "report"
