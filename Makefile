@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test setup manifest lint clean
+.PHONY: run test setup manifest browser dev lint clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,22 @@ manifest: $(BIN)/.installed
 run: setup
 	$(BIN)/warehouse run
 
-test: setup
+# The report's browser test renders the HTML in Debian's Chromium.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test needs Chromium: install Debian's chromium package (sudo apt-get install chromium)"; exit 1; \
+	  fi; }
+
+test: setup browser
 	$(BIN)/python -m pytest
+
+# The Dagster UI: the asset graph with its checks, the inbox sensor and the schedule.
+dev: setup
+	@mkdir -p $(DAGSTER_HOME) && cp -n dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dg dev
 
 lint: setup
 	$(BIN)/ruff check orchestration tests

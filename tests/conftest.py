@@ -1,4 +1,5 @@
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,7 @@ class PipelineRun:
     exit_code: int
     output: str
     published: Path
+    seconds: float
 
 
 def run_pipeline(folder: Path, published: Path) -> PipelineRun:
@@ -64,12 +66,13 @@ def run_pipeline(folder: Path, published: Path) -> PipelineRun:
     from orchestration.lib.cli import main
 
     out = io.StringIO()
+    started = time.monotonic()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
         mp.setenv("KUNTASEURANTA_WAREHOUSE", str(published))
         mp.delenv("KUNTASEURANTA_WORKING", raising=False)
         mp.delenv("DAGSTER_HOME", raising=False)
         code = main(["run", str(folder)])
-    return PipelineRun(code, out.getvalue(), published)
+    return PipelineRun(code, out.getvalue(), published, time.monotonic() - started)
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,27 +14,7 @@ import pytest
 from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
 from orchestration.lib.publish import STORAGE_COMPATIBILITY_VERSION
 from tests.conftest import PipelineRun, run_pipeline
-
-
-def _deliver(inbox: Path, period: str, source: Path = DEFAULT_DELIVERY_DIR) -> Path:
-    """Copy a delivery into the inbox as `period`, rewriting its reporting period."""
-    target = inbox / period
-    target.mkdir(parents=True)
-    year, month = period.split("-")
-    for path in source.iterdir():
-        data = path.read_bytes()
-        if period != "2023-03":
-            # Same figures, later quarter: the year-to-date rows move to the new month.
-            data = data.replace(b"2023;3;", f"{year};{int(month)};".encode())
-            data = data.replace(b"2022;3;", f"{int(year) - 1};{int(month)};".encode())
-        (target / path.name).write_bytes(data)
-    return target
-
-
-def _age(folder: Path, seconds: float = 120) -> None:
-    past = time.time() - seconds
-    for path in folder.iterdir():
-        os.utime(path, (past, past))
+from tests.deliveries import age, deliver, restate_control_totals
 
 
 @pytest.fixture
@@ -70,38 +48,38 @@ def test_reporting_periods_are_quarter_ends():
 
 def test_the_sensor_starts_one_run_per_complete_delivery(inbox: Path):
     assert _evaluate() == ([], "{}")
-    q1 = _deliver(inbox, "2023-03")
-    _age(q1)
+    q1 = deliver(inbox, "2023-03")
+    age(q1)
     requests, cursor = _evaluate()
     assert [(r.partition_key, r.tags["delivery"]) for r in requests] == [("2023-03", "2023-03")]
     assert requests[0].run_config["ops"]["raw_extracts"]["config"]["delivery_dir"] == str(q1)
     # Each delivery runs once: the cursor remembers it.
     assert _evaluate(cursor)[0] == []
     # A second quarter lands: only it is requested.
-    _age(_deliver(inbox, "2023-06"))
+    age(deliver(inbox, "2023-06"))
     requests, cursor = _evaluate(cursor)
     assert [r.partition_key for r in requests] == ["2023-06"]
     # A corrected Q1 (restatement) is a new delivery.
     ledger = q1 / "ledger.csv"
     ledger.write_bytes(ledger.read_bytes().replace(b";-1900;1", b";-2900;1"))
-    _age(q1)
+    age(q1)
     requests, cursor = _evaluate(cursor)
     assert [r.partition_key for r in requests] == ["2023-03"]
     assert _evaluate(cursor)[0] == []
 
 
 def test_the_sensor_waits_for_a_complete_settled_readable_set(inbox: Path):
-    q1 = _deliver(inbox, "2023-03")
+    q1 = deliver(inbox, "2023-03")
     (q1 / "investments.csv").unlink()
-    _age(q1)
+    age(q1)
     assert _evaluate()[0] == []  # a required extract is missing
     shutil.copy(DEFAULT_DELIVERY_DIR / "investments.csv", q1 / "investments.csv")
     assert _evaluate()[0] == []  # just written: perhaps still being copied
-    _age(q1)
+    age(q1)
     (q1 / "goals.csv").write_bytes(b"")
     assert _evaluate()[0] == []  # unreadable
     shutil.copy(DEFAULT_DELIVERY_DIR / "goals.csv", q1 / "goals.csv")
-    _age(q1)
+    age(q1)
     assert [r.partition_key for r in _evaluate()[0]] == ["2023-03"]
     (inbox / "notes").mkdir()  # folders that are no reporting period are ignored
     (inbox / "2023-05").mkdir()
@@ -116,7 +94,7 @@ def test_the_schedule_builds_the_quarter_just_closed(
     after_q1 = dt.datetime(2023, 4, 20, 7, tzinfo=dt.UTC)
     context = dg.build_schedule_context(scheduled_execution_time=after_q1)
     assert isinstance(warehouse_schedule(context), dg.SkipReason)  # nothing delivered yet
-    _deliver(inbox, "2023-03")
+    deliver(inbox, "2023-03")
     request = warehouse_schedule(context)
     assert isinstance(request, dg.RunRequest) and request.partition_key == "2023-03"
     # Once the delivery is in the published warehouse, the schedule has nothing to do.
@@ -145,7 +123,7 @@ def test_two_quarters_side_by_side_and_a_restatement_replaces_only_its_figures(
     published.parent.mkdir()
     shutil.copyfile(embedded_run.published, published)  # Q1 is published
     inbox = tmp_path / "inbox"
-    q2 = _deliver(inbox, "2023-06")
+    q2 = deliver(inbox, "2023-06")
     assert run_pipeline(q2, published).exit_code == 0
     after_q2 = _figures(published)
     assert {k[0] for k in after_q2} == {"2023-03", "2023-06"}
@@ -154,14 +132,14 @@ def test_two_quarters_side_by_side_and_a_restatement_replaces_only_its_figures(
     assert q2_[4] == Decimal("-3800.00")  # the same actual, half a year: linear x2
 
     # Q1 restated: VIRE's avustukset was -2 900, and the printed figures say so too.
-    restated = _deliver(inbox, "2023-03")
+    restated = deliver(inbox, "2023-03")
     ledger = restated / "ledger.csv"
     ledger.write_bytes(
         ledger.read_bytes().replace(
             b"2023;3;VIRE;avustukset;actual;-1900;1", b"2023;3;VIRE;avustukset;actual;-2900;1"
         )
     )
-    _restate_control_totals(restated, "VIRE", "avustukset", Decimal(-1000))
+    restate_control_totals(restated, "VIRE", "avustukset", Decimal(-1000))
     run = run_pipeline(restated, published)
     assert run.exit_code == 0, run.output
     assert "raw/ledger                 184 rows restated" in run.output
@@ -180,43 +158,6 @@ def test_two_quarters_side_by_side_and_a_restatement_replaces_only_its_figures(
             select reporting_period, count(*) from raw.load_log where extract_kind = 'ledger'
             group by 1 order by 1""").fetchall()
     assert deliveries == [("2023-03", 2), ("2023-06", 1)]  # raw keeps every delivery
-
-
-def _restate_control_totals(folder: Path, org: str, line: str, delta: Decimal) -> None:
-    """Move the printed actual of a leaf, its subtotals and the department by `delta`,
-    with remaining and realised % as the report would print them."""
-    from orchestration.lib.validation import load_report_lines
-
-    parents = {
-        r["line_code"]: r["parent_code"]
-        for r in load_report_lines().rows
-        if r["statement"] == "operating"
-    }
-    affected, node = set(), line
-    while node:
-        affected.add(node)
-        node = parents[node]
-    binding = {"toimintakulut": "menot", "toimintakate": "netto"}
-    path = folder / "control_totals.csv"
-    rows = [r.split(";") for r in path.read_text(encoding="utf-8").splitlines()]
-    figures = {(r[2], r[3], r[4], r[5]): r for r in rows[1:]}
-    for (statement, unit_code, line_code, measure), row in figures.items():
-        same = {v: k for k, v in binding.items()}.get(line_code, line_code)
-        if statement == "investment" or measure != "actual":
-            continue
-        if unit_code not in (org, "HYTO") or same not in affected:
-            continue
-        if statement == "budget_binding" and line_code not in binding.values():
-            continue
-        actual = Decimal(row[6].replace(",", ".")) + delta
-        row[6] = str(actual)
-        budget = Decimal(figures[(statement, unit_code, line_code, "budget")][6])
-        figures[(statement, unit_code, line_code, "remaining")][6] = str(budget - actual)
-        pct = 0 if budget == 0 else round(float(actual) / float(budget) * 100, 1)
-        figures[(statement, unit_code, line_code, "realised_pct")][6] = f"{pct:.2f}".replace(
-            ".", ","
-        )
-    path.write_text("\n".join(";".join(r) for r in rows) + "\n", encoding="utf-8")
 
 
 def test_the_published_file_opens_in_older_duckdb_and_marts_are_in_parquet(

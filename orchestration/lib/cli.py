@@ -2,6 +2,8 @@
 
     warehouse run [DELIVERY_DIR] [--period YYYY-MM]
     warehouse validate PATH [--period YYYY-MM] [--kind KIND]
+    warehouse status
+    warehouse report [--period YYYY-MM] [--out DIR]
     warehouse contracts            (prints the extract contracts as Markdown)
 
 Exit status: 0 done, 1 refused (the reasons are printed), 2 usage error.
@@ -21,6 +23,7 @@ from pathlib import Path
 from orchestration.lib.contracts import CONTRACTS, REPORT_LINES, Contract, contract_for_file
 from orchestration.lib.csv_reader import ExtractRefused
 from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, PROJECT_ROOT, warehouse_path
+from orchestration.lib.report.cli import add_report_parser
 from orchestration.lib.reporting_period import ReportingPeriod
 from orchestration.lib.validation import parse_extract, validate_delivery
 
@@ -156,12 +159,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"FAILED in {event.step_key}: {failure.error.message.strip()}")
         if not checks_passed:
             print("REFUSED: figures do not reconcile (marked ! above).")
-        # Publication is the run's last step and an atomic replace: a failed run never
-        # reaches or half-does it.
-        print(
-            f"Run {result.run_id} failed; nothing was published. The published warehouse "
-            f"is unchanged: {_shown(warehouse_path())}"
-        )
+        if result.asset_materializations_for_node("published_warehouse"):
+            print(f"Run {result.run_id} failed after publishing {_shown(warehouse_path())}.")
+        else:
+            # Publication is the run's last step and an atomic replace: a failed run never
+            # reaches or half-does it.
+            print(
+                f"Run {result.run_id} failed; nothing was published. The published "
+                f"warehouse is unchanged: {_shown(warehouse_path())}"
+            )
         return EXIT_REFUSED
     print(f"Run {result.run_id}: succeeded. Published {_shown(warehouse_path())}")
     total = 0
@@ -229,6 +235,53 @@ def cmd_validate(args: argparse.Namespace) -> int:
         "  References to other extracts (organisation, goals, projects) are checked when "
         "the whole delivery folder is validated."
     )
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """What readers see now: the published warehouse, its periods, deliveries and checks."""
+    import datetime as dt
+
+    import duckdb
+
+    published = warehouse_path()
+    if not published.exists():
+        print(f"No published warehouse at {_shown(published)} yet: run `warehouse run`.")
+        return EXIT_REFUSED
+    modified = dt.datetime.fromtimestamp(published.stat().st_mtime).isoformat(timespec="seconds")
+    print(f"Published: {_shown(published)} ({published.stat().st_size:,} bytes, {modified})")
+    with duckdb.connect(str(published), read_only=True) as con:
+        (tags,) = con.execute("select tags from duckdb_databases() where not internal").fetchall()[
+            0
+        ]
+        version = tags.get("storage_version", "default")
+        readable = "DuckDB 1.5 and newer" if version.startswith("v1.") else "DuckDB 2.0 only"
+        print(f"Storage:   {version} ({readable} can open it)")
+        periods = con.execute("""
+            select reporting_period, count(*) filter (where is_current_delivery),
+                   count(*), max(loaded_at)
+            from staging.stg_deliveries group by 1 order by 1""").fetchall()
+        checks = dict(
+            ((period, status), n)
+            for period, status, n in con.execute("""
+                select reporting_period, reconciliation_status, count(*)
+                from marts.fct_control_total_reconciliation group by 1, 2""").fetchall()
+        )
+    print("Periods:")
+    for period, current, loads, last in periods:
+        statuses = ", ".join(
+            f"{checks[(period, s)]} {s}"
+            for s in ("exact", "rounding", "mismatch", "missing")
+            if (period, s) in checks
+        )
+        print(
+            f"  {period}  {current} current extracts, {loads} loads in all, last "
+            f"{last:%Y-%m-%d %H:%M}; reconciliation: {statuses}"
+        )
+    parquet = published.parent / "parquet"
+    print(f"Parquet:   {len(list(parquet.glob('*.parquet')))} marts in {_shown(parquet)}")
+    reports = sorted((published.parent / "report").glob("*.html"))
+    print(f"Reports:   {', '.join(_shown(r) for r in reports) or 'none'}")
     return EXIT_OK
 
 
@@ -324,8 +377,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--period", help="reporting period YYYY-MM")
     validate.add_argument("--kind", choices=sorted(CONTRACTS), help="extract kind of a file")
     validate.set_defaults(func=cmd_validate)
+    status = sub.add_parser(
+        "status", help="show the published warehouse: periods, deliveries, reconciliation"
+    )
+    status.set_defaults(func=cmd_status)
     contracts = sub.add_parser("contracts", help="print the extract contracts as Markdown")
     contracts.set_defaults(func=cmd_contracts)
+    add_report_parser(sub)
     return parser
 
 

@@ -2,8 +2,6 @@
 
 import dagster as dg
 
-from orchestration.lib.report import ReportError, render_report
-from orchestration.lib.report.render import report_dir
 from orchestration.lib.resources import WarehouseFiles
 
 
@@ -17,6 +15,9 @@ from orchestration.lib.resources import WarehouseFiles
 def interim_report(
     context: dg.AssetExecutionContext, warehouse_files: WarehouseFiles
 ) -> dg.MaterializeResult:
+    from orchestration.lib.report.data import ReportError
+    from orchestration.lib.report.render import render_report, report_dir
+
     published = warehouse_files.published
     try:
         files = render_report(published, None, report_dir(published))

@@ -11,8 +11,6 @@ import sys
 from pathlib import Path
 
 from orchestration.lib.paths import warehouse_path
-from orchestration.lib.report.data import ReportError
-from orchestration.lib.report.render import render_report, report_dir
 from orchestration.lib.reporting_period import ReportingPeriod
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -20,6 +18,9 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Render the report from the published warehouse and print where the files are."""
+    from orchestration.lib.report.data import ReportError
+    from orchestration.lib.report.render import render_report, report_dir
+
     try:
         period = str(ReportingPeriod.parse(args.period)) if args.period else None
     except ValueError as exc:

@@ -29,6 +29,7 @@ from orchestration.lib.report.model import (
 from orchestration.lib.report.numbers import format_euros, format_percent, format_thousands
 
 Align = Literal["left", "right", "center"]
+ParagraphStyle = Literal["body", "label", "note"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Heading:
 @dataclass(frozen=True)
 class Paragraph:
     text: str
-    style: Literal["body", "label", "note"] = "body"
+    style: ParagraphStyle = "body"
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,8 @@ def budget_table(
     )
 
 
-def _paragraphs(texts: tuple[str, ...], style: str = "body") -> list[Block]:
-    return [Paragraph(text, style) for text in texts]  # type: ignore[arg-type]
+def _paragraphs(texts: tuple[str, ...], style: ParagraphStyle = "body") -> list[Block]:
+    return [Paragraph(text, style) for text in texts]
 
 
 def _goal_text_cell(goal: Goal) -> Cell:

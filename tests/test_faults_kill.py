@@ -1,0 +1,44 @@
+"""Faults: a run killed at any point leaves the published warehouse whole."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+from pathlib import Path
+
+from tests.conftest import PipelineRun
+from tests.faults_common import published_and_restated, start_run, state
+
+KILL_POINTS = 20
+
+
+def test_a_run_killed_anywhere_leaves_the_published_warehouse_whole(
+    embedded_run: PipelineRun, tmp_path: Path
+):
+    published, restated = published_and_restated(embedded_run, tmp_path)
+    before = published.read_bytes()
+    old = state(published)
+    # One random point in each twentieth of a run's duration (the embedded run's, plus the
+    # start of a fresh interpreter); each kill is left for the next run to clean up after.
+    duration = embedded_run.seconds + 4.0
+    rng = random.Random(2023)
+    points = [duration * (i + rng.random()) / KILL_POINTS for i in range(KILL_POINTS)]
+    seen = []
+    for point in points:
+        run = start_run(published, restated)
+        try:
+            run.wait(timeout=point)
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+        seen.append(state(published))  # it opens and reads: the file is whole
+        if seen[-1] != old:
+            published.write_bytes(before)  # the kill came after the publish: start over
+    final = start_run(published, restated)
+    assert final.wait(timeout=600) == 0  # the next run succeeds
+    new = state(published)
+    assert new != old and new[1] == -2900
+    assert set(seen) <= {old, new}
+    assert seen.count(old) >= KILL_POINTS // 2  # most kills land before the publish
