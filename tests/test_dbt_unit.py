@@ -1,0 +1,67 @@
+"""dbt's unit tests of the derived measures (realised %, forecasts, remaining, flags).
+
+They check the SQL's logic on given rows, so they run here, not in every pipeline run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.lib.paths import DBT_PROJECT_DIR, SEEDS_DIR
+from tests.conftest import PipelineRun
+
+
+def _unit_tests(project: Path, warehouse: Path, work: Path) -> subprocess.CompletedProcess:
+    dbt = Path(sys.executable).parent / "dbt"
+    return subprocess.run(
+        [
+            str(dbt),
+            "test",
+            "--select",
+            "test_type:unit",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+            "--vars",
+            json.dumps({"warehouse_path": str(warehouse)}),
+        ],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_the_dbt_unit_tests_pass_and_catch_a_broken_measure(
+    embedded_run: PipelineRun, tmp_path: Path
+):
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copyfile(embedded_run.published, warehouse)  # the models' inputs must exist
+    passing = _unit_tests(DBT_PROJECT_DIR, warehouse, tmp_path / "passing")
+    assert passing.returncode == 0, passing.stdout[-3000:]
+    assert "PASS=6 WARN=0 ERROR=0" in passing.stdout
+
+    # Round realised % in exact decimals instead of the report's floating point: the unit
+    # test of the report's 2 030 / 4 000 = 50,7 % must fail, the others still pass.
+    project = tmp_path / "project" / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(SEEDS_DIR / "reference", tmp_path / "project" / "seeds" / "reference")
+    macro = project / "macros" / "budget_measures.sql"
+    text = macro.read_text()
+    broken = text.replace(
+        "round(cast(actual as double) / cast(budget as double) * 100, 1)",
+        "round(actual * 100.0 / budget, 1)",
+    )
+    assert broken != text
+    macro.write_text(broken)
+    failing = _unit_tests(project, warehouse, tmp_path / "failing")
+    assert failing.returncode == 1
+    assert "PASS=5 WARN=0 ERROR=1" in failing.stdout
+    assert "fct_budget_vs_actual_realised_pct_rounds_as_the_report" in failing.stdout
