@@ -81,3 +81,33 @@ def embedded_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -
     run = run_pipeline(DEFAULT_DELIVERY_DIR, tmp_path_factory.mktemp("embedded") / "w.duckdb")
     assert run.exit_code == 0, run.output
     return run
+
+
+@dataclass(frozen=True)
+class RefusedRun:
+    run: PipelineRun
+    published_before: bytes
+
+
+@pytest.fixture(scope="session")
+def off_by_1000_run(
+    embedded_run: PipelineRun, tmp_path_factory: pytest.TempPathFactory
+) -> RefusedRun:
+    """A run of a delivery whose VAKA Palvelujen ostot Q1 actual is 1 000 euros off,
+    against a copy of the published embedded warehouse."""
+    work = tmp_path_factory.mktemp("off_by_1000")
+    delivery = work / "2023-03"
+    shutil.copytree(DEFAULT_DELIVERY_DIR, delivery)
+    ledger = delivery / "ledger.csv"
+    data = ledger.read_bytes()
+    right, wrong = (
+        b"2023;3;VAKA;palvelujen_ostot;actual;-310811;1",
+        (b"2023;3;VAKA;palvelujen_ostot;actual;-311811;1"),
+    )
+    assert right in data
+    ledger.write_bytes(data.replace(right, wrong))
+    published = work / "warehouse" / "w.duckdb"
+    published.parent.mkdir()
+    shutil.copyfile(embedded_run.published, published)
+    before = published.read_bytes()
+    return RefusedRun(run_pipeline(delivery, published), before)

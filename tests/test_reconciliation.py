@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from orchestration.lib.reconciliation import CHECKS, fetch_check_rows, run_check
-from tests.conftest import PipelineRun, run_pipeline
+from tests.conftest import PipelineRun, RefusedRun, run_pipeline
 
 # --- the checks themselves, on tables of known content ---------------------------------
 
@@ -171,6 +171,21 @@ def _perturb(folder: Path, file: str, old: str, new: str | None) -> None:
     path.write_text(
         text.replace(line, "" if new is None else new + line[len(old) :]), encoding=encoding
     )
+
+
+def test_a_figure_1000_euros_off_is_named_and_not_published(off_by_1000_run: RefusedRun):
+    run = off_by_1000_run.run
+    assert run.exit_code == 1
+    failed = {c for c in CHECKS if f"{c} FAILED" in run.output}
+    assert failed == {
+        "leaf_figures_match_control",
+        "service_area_subtotals_reconcile",
+        "department_totals_reconcile",
+    }
+    assert "! VAKA   operating      palvelujen_ostot             actual" in run.output
+    assert "expected     -310,811  computed     -311,811  difference  -1,000" in run.output
+    assert "nothing was published" in run.output
+    assert run.published.read_bytes() == off_by_1000_run.published_before  # byte for byte
 
 
 @pytest.mark.parametrize(
