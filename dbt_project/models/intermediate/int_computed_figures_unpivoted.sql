@@ -1,49 +1,31 @@
 -- Every figure the warehouse computes for a printed table, one row per measure, with the
 -- number of leaf figures behind it and their reported unit (for rounding tolerances).
+{% set facts = {
+    'budget_vs_actual': ('operating', 'fct_budget_vs_actual', 'int_budget_vs_actual_rolled_up'),
+    'investments': ('investment', 'fct_investments', 'int_investments_rolled_up'),
+} -%}
+
 with
 
-budget_vs_actual as (
+{% for name, (statement, fact, sums) in facts.items() %}
+{{ name }} as (
 
     select
-        'operating' as statement,
+        '{{ statement }}' as statement,
         facts.*,
-        sums.prior_year_actual_figures,
-        sums.prior_year_actual_unit,
-        sums.prior_year_same_period_actual_figures,
-        sums.prior_year_same_period_actual_unit,
-        sums.budget_figures,
-        sums.budget_unit,
-        sums.actual_figures,
-        sums.actual_unit
-    from {{ ref('fct_budget_vs_actual') }} as facts
-    inner join {{ ref('int_budget_vs_actual_rolled_up') }} as sums
+        {%- for measure in ledger_measures() %}
+        sums.{{ measure }}_figures,
+        sums.{{ measure }}_unit{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ ref(fact) }} as facts
+    inner join {{ ref(sums) }} as sums
         on sums.reporting_period = facts.reporting_period
         and sums.org_code = facts.org_code
         and sums.line_code = facts.line_code
 
 ),
 
-investments as (
-
-    select
-        'investment' as statement,
-        facts.*,
-        sums.prior_year_actual_figures,
-        sums.prior_year_actual_unit,
-        sums.prior_year_same_period_actual_figures,
-        sums.prior_year_same_period_actual_unit,
-        sums.budget_figures,
-        sums.budget_unit,
-        sums.actual_figures,
-        sums.actual_unit
-    from {{ ref('fct_investments') }} as facts
-    inner join {{ ref('int_investments_rolled_up') }} as sums
-        on sums.reporting_period = facts.reporting_period
-        and sums.org_code = facts.org_code
-        and sums.line_code = facts.line_code
-
-),
-
+{% endfor %}
 computed as (
 
     {% for source in ['budget_vs_actual', 'investments'] %}

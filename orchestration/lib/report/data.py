@@ -120,6 +120,18 @@ def _leaf_section_headings(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return headings
 
 
+def _table_line(row: Row, section_heading: str | None = None) -> TableLine:
+    return TableLine(
+        line_code=row["line_code"],
+        name=row["name_fi"],
+        line_type=row["line_type"],
+        sort_order=row["sort_order"],
+        normal_sign=row["normal_sign"],
+        figures=_figures(row),
+        section_heading=section_heading,
+    )
+
+
 def _statement(
     con: duckdb.DuckDBPyConnection, period: Period, org_code: str, headings: dict[str, str]
 ) -> tuple[TableLine, ...]:
@@ -138,17 +150,7 @@ def _statement(
             heading = None
         elif heading:
             headed.add(heading)
-        lines.append(
-            TableLine(
-                line_code=r["line_code"],
-                name=r["name_fi"],
-                line_type=r["line_type"],
-                sort_order=r["sort_order"],
-                normal_sign=r["normal_sign"],
-                figures=_figures(r),
-                section_heading=heading,
-            )
-        )
+        lines.append(_table_line(r, section_heading=heading))
     return tuple(lines)
 
 
@@ -165,17 +167,7 @@ def _binding_lines(
         "order by b.sort_order",
         [period.reporting_period, org_code],
     )
-    return tuple(
-        TableLine(
-            line_code=r["line_code"],
-            name=r["name_fi"],
-            line_type=r["line_type"],
-            sort_order=r["sort_order"],
-            normal_sign=r["normal_sign"],
-            figures=_figures(r),
-        )
-        for r in rows
-    )
+    return tuple(_table_line(r) for r in rows)
 
 
 def _investment_lines(
@@ -189,17 +181,7 @@ def _investment_lines(
         "where f.reporting_period = ? and f.org_code = ? order by l.sort_order",
         [period.reporting_period, org_code],
     )
-    return tuple(
-        TableLine(
-            line_code=r["line_code"],
-            name=r["name_fi"],
-            line_type=r["line_type"],
-            sort_order=r["sort_order"],
-            normal_sign=r["normal_sign"],
-            figures=_figures(r),
-        )
-        for r in rows
-    )
+    return tuple(_table_line(r) for r in rows)
 
 
 def _investment_projects(
