@@ -147,6 +147,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         partition_key=str(period),
         raise_on_error=False,
     )
+    _print_loads(result)
     checks_passed = _print_reconciliation(result)
     if not result.success:
         for event in result.all_events:
@@ -169,7 +170,20 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"warehouse is unchanged: {_shown(warehouse_path())}"
             )
         return EXIT_REFUSED
-    print(f"Run {result.run_id}: succeeded. Published {_shown(warehouse_path())}")
+    print(
+        f"Run {result.run_id} succeeded. Published {_shown(warehouse_path())} "
+        f"(read-only for readers) and the marts as Parquet."
+    )
+    for materialization in result.asset_materializations_for_node("interim_report"):
+        for label in ("html", "pdf"):
+            path = materialization.metadata.get(label)
+            if path is not None:
+                print(f"  Interim report ({label.upper()}): {_shown(Path(path.value))}")
+    return EXIT_OK
+
+
+def _print_loads(result) -> None:
+    """What the run loaded into raw, and what dbt built."""
     total = 0
     for materialization in result.asset_materializations_for_node("raw_extracts"):
         meta = {k: v.value for k, v in materialization.metadata.items()}
@@ -180,14 +194,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  {materialization.asset_key.to_user_string():<24} "
             f"{meta['rows']:>5} rows {meta['status']:<9} from {meta['source_file']}"
         )
+    if not result.asset_materializations_for_node("raw_extracts"):
+        return
+    print(f"{total} new rows loaded." if total else "Nothing new: every extract was loaded before.")
     models = [
         m.asset_key.to_user_string()
         for m in result.asset_materializations_for_node("warehouse_dbt_models")
     ]
-    print(f"{total} new rows loaded." if total else "Nothing new: every extract was loaded before.")
-    marts = sorted(m for m in models if m.startswith(("fct_", "dim_", "bridge_")))
-    print(f"dbt built {len(models)} models and seeds; marts: {', '.join(marts)}")
-    return EXIT_OK
+    if models:
+        marts = sorted(m for m in models if m.startswith(("fct_", "dim_", "bridge_")))
+        print(f"dbt built {len(models)} models and seeds; marts: {', '.join(marts)}")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
