@@ -193,18 +193,6 @@ def test_a_figure_1000_euros_off_is_named_and_not_published(off_by_1000_run: Ref
     [
         pytest.param(
             "ledger.csv",
-            "2023;3;VAKA;palvelujen_ostot;actual;-310811;1",
-            "2023;3;VAKA;palvelujen_ostot;actual;-311811;1",
-            {
-                "leaf_figures_match_control",
-                "service_area_subtotals_reconcile",
-                "department_totals_reconcile",
-            },
-            "! VAKA   operating      palvelujen_ostot             actual",
-            id="1000-euros-off",
-        ),
-        pytest.param(
-            "ledger.csv",
             "2023;3;VIRE;vuokratuotot;actual;8785;1",
             None,
             {

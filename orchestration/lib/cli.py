@@ -150,8 +150,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     _print_loads(result)
     checks_passed = _print_reconciliation(result)
     if not result.success:
+        check_steps = _check_steps(result)
         for event in result.all_events:
-            if not event.is_step_failure or event.step_key in _check_steps(result):
+            if not event.is_step_failure or event.step_key in check_steps:
                 continue  # failed checks are shown above, with their figures
             failure = event.step_failure_data
             if failure.user_failure_data is not None:  # a refusal the pipeline explains
