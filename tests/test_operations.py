@@ -13,8 +13,8 @@ import pytest
 
 from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
 from orchestration.lib.publish import STORAGE_COMPATIBILITY_VERSION
-from tests.conftest import PipelineRun, run_pipeline
-from tests.deliveries import age, deliver, restate_control_totals
+from tests.conftest import PipelineRun
+from tests.deliveries import age, deliver, restate_leaf
 
 
 @pytest.fixture
@@ -116,33 +116,55 @@ def _figures(path: Path) -> dict[tuple, tuple]:
     return {r[:3]: r[3:] for r in rows}
 
 
-def test_two_quarters_side_by_side_and_a_restatement_replaces_only_its_figures(
-    embedded_run: PipelineRun, tmp_path: Path
+def _execute(requests: list[dg.RunRequest], published: Path) -> None:
+    """Run what the sensor asked for, as the Dagster daemon would: one run at a time."""
+    from orchestration.definitions import defs
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KUNTASEURANTA_WAREHOUSE", str(published))
+        mp.delenv("KUNTASEURANTA_WORKING", raising=False)
+        job = defs().resolve_job_def("warehouse_job")
+        quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+        for request in requests:
+            result = job.execute_in_process(
+                run_config={**request.run_config, **quiet},
+                partition_key=request.partition_key,
+                instance=dg.DagsterInstance.ephemeral(),
+                raise_on_error=False,
+            )
+            assert result.success, request.partition_key
+
+
+def test_two_quarters_through_the_inbox_and_a_restatement_replaces_only_its_figures(
+    inbox: Path, tmp_path: Path
 ):
     published = tmp_path / "warehouse" / "w.duckdb"
-    published.parent.mkdir()
-    shutil.copyfile(embedded_run.published, published)  # Q1 is published
-    inbox = tmp_path / "inbox"
-    q2 = deliver(inbox, "2023-06")
-    assert run_pipeline(q2, published).exit_code == 0
+    q1 = deliver(inbox, "2023-03")
+    age(q1)
+    requests, cursor = _evaluate()
+    assert [r.partition_key for r in requests] == ["2023-03"]
+    _execute(requests, published)
+    after_q1 = _figures(published)
+    assert {k[0] for k in after_q1} == {"2023-03"}
+
+    age(deliver(inbox, "2023-06"))  # the next quarter lands
+    requests, cursor = _evaluate(cursor)
+    assert [r.partition_key for r in requests] == ["2023-06"]  # picked up once, alone
+    _execute(requests, published)
     after_q2 = _figures(published)
     assert {k[0] for k in after_q2} == {"2023-03", "2023-06"}
-    q1, q2_ = (after_q2[(p, "VIRE", "avustukset")] for p in ("2023-03", "2023-06"))
-    assert q1[0] == q2_[0] == Decimal("-1900.00")
-    assert q2_[4] == Decimal("-3800.00")  # the same actual, half a year: linear x2
+    assert {k: v for k, v in after_q2.items() if k[0] == "2023-03"} == after_q1
+    q1_row, q2_row = (after_q2[(p, "VIRE", "avustukset")] for p in ("2023-03", "2023-06"))
+    assert q1_row[0] == q2_row[0] == Decimal("-1900.00")
+    assert q2_row[4] == Decimal("-3800.00")  # the same actual, half a year: linear x2
+    assert _evaluate(cursor)[0] == []  # nothing new in the inbox
 
-    # Q1 restated: VIRE's avustukset was -2 900, and the printed figures say so too.
-    restated = deliver(inbox, "2023-03")
-    ledger = restated / "ledger.csv"
-    ledger.write_bytes(
-        ledger.read_bytes().replace(
-            b"2023;3;VIRE;avustukset;actual;-1900;1", b"2023;3;VIRE;avustukset;actual;-2900;1"
-        )
-    )
-    restate_control_totals(restated, "VIRE", "avustukset", Decimal(-1000))
-    run = run_pipeline(restated, published)
-    assert run.exit_code == 0, run.output
-    assert "raw/ledger                 184 rows restated" in run.output
+    # Q1 restated in the inbox: VIRE's avustukset was -2 900; the printed figures agree.
+    restate_leaf(q1, "VIRE", "avustukset", "-1900", "-2900")
+    age(q1)
+    requests, cursor = _evaluate(cursor)
+    assert [r.partition_key for r in requests] == ["2023-03"]
+    _execute(requests, published)
     after = _figures(published)
     changed = {k for k in after if after[k][:-1] != after_q2[k][:-1]}
     chain = {"avustukset", "toimintakulut", "toimintakate", "vuosikate", "tilikauden_tulos"}
