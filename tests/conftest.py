@@ -83,6 +83,14 @@ def embedded_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -
     return run
 
 
+def copy_published(run: PipelineRun, folder: Path) -> Path:
+    """A test's own copy of a published warehouse, at folder/warehouse/w.duckdb."""
+    target = folder / "warehouse" / "w.duckdb"
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(run.published, target)
+    return target
+
+
 @dataclass(frozen=True)
 class RefusedRun:
     run: PipelineRun
@@ -106,8 +114,6 @@ def off_by_1000_run(
     )
     assert right in data
     ledger.write_bytes(data.replace(right, wrong))
-    published = work / "warehouse" / "w.duckdb"
-    published.parent.mkdir()
-    shutil.copyfile(embedded_run.published, published)
+    published = copy_published(embedded_run, work)
     before = published.read_bytes()
     return RefusedRun(run_pipeline(delivery, published), before)

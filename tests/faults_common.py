@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 
-from tests.conftest import PipelineRun
+from tests.conftest import PipelineRun, copy_published
 from tests.deliveries import deliver, restate_leaf
 
 STATE_SQL = """
@@ -30,9 +29,7 @@ def state(path: Path) -> tuple:
 
 
 def published_and_restated(embedded_run: PipelineRun, tmp_path: Path) -> tuple[Path, Path]:
-    published = tmp_path / "warehouse" / "w.duckdb"
-    published.parent.mkdir()
-    shutil.copyfile(embedded_run.published, published)
+    published = copy_published(embedded_run, tmp_path)
     restated = deliver(tmp_path / "inbox", "2023-03")
     restate_leaf(restated, "VIRE", "avustukset", "-1900", "-2900")
     return published, restated

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
-from tests.conftest import PipelineRun, run_pipeline
+from tests.conftest import PipelineRun, copy_published, run_pipeline
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
 
@@ -59,13 +59,6 @@ def test_run_loads_the_embedded_data(embedded_run: PipelineRun):
     assert total == Decimal(-7437415)
 
 
-def _copy_of(run: PipelineRun, tmp_path: Path) -> Path:
-    target = tmp_path / "warehouse" / "w.duckdb"
-    target.parent.mkdir()
-    target.write_bytes(run.published.read_bytes())
-    return target
-
-
 def _raw_content(path: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(path), read_only=True) as con:
         tables = [
@@ -78,7 +71,7 @@ def _raw_content(path: Path) -> dict[str, list[tuple]]:
 
 
 def test_a_second_run_of_the_same_files_changes_nothing(embedded_run: PipelineRun, tmp_path):
-    published = _copy_of(embedded_run, tmp_path)
+    published = copy_published(embedded_run, tmp_path)
     before = _raw_content(published)
     run = run_pipeline(DEFAULT_DELIVERY_DIR, published)
     assert run.exit_code == 0, run.output
@@ -89,7 +82,7 @@ def test_a_second_run_of_the_same_files_changes_nothing(embedded_run: PipelineRu
 def test_run_refuses_a_bad_delivery_and_keeps_the_warehouse(
     embedded_run: PipelineRun, delivery_copy: Path, tmp_path: Path
 ):
-    published = _copy_of(embedded_run, tmp_path)
+    published = copy_published(embedded_run, tmp_path)
     before = published.read_bytes()
     ledger = delivery_copy / "ledger.csv"
     text = ledger.read_text(encoding="utf-8-sig")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from orchestration.lib.reconciliation import CHECKS, fetch_check_rows, run_check
-from tests.conftest import PipelineRun, RefusedRun, run_pipeline
+from tests.conftest import PipelineRun, RefusedRun, copy_published, run_pipeline
 
 # --- the checks themselves, on tables of known content ---------------------------------
 
@@ -156,10 +156,7 @@ def test_the_embedded_data_reconciles_publishes_and_lists_the_rounding(embedded_
 @pytest.fixture
 def published_before(embedded_run: PipelineRun, tmp_path: Path) -> Path:
     """A copy of a good published warehouse, to run a bad delivery against."""
-    target = tmp_path / "published" / "w.duckdb"
-    target.parent.mkdir()
-    target.write_bytes(embedded_run.published.read_bytes())
-    return target
+    return copy_published(embedded_run, tmp_path)
 
 
 def _perturb(folder: Path, file: str, old: str, new: str | None) -> None:

@@ -12,8 +12,7 @@ from orchestration.lib.resources import WarehouseFiles
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    working = working_path()
-    working.parent.mkdir(parents=True, exist_ok=True)
+    working = working_path()  # created by the run (start_working_copy), not at load
     return dg.Definitions(
         resources={
             # Every step of a run reads and writes the working file; readers never see it.

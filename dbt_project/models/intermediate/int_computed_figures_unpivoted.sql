@@ -29,7 +29,7 @@ with
 computed as (
 
     {% for source in ['budget_vs_actual', 'investments'] %}
-    {% for measure in ['prior_year_actual', 'prior_year_same_period_actual', 'budget', 'actual'] %}
+    {% for measure in ledger_measures() %}
     select
         reporting_period, statement, org_code, line_code, leaf_rows,
         '{{ measure }}' as measure,
