@@ -76,3 +76,56 @@ def restate_leaf(folder: Path, org: str, line: str, old: str, new: str) -> None:
     assert before in data
     ledger.write_bytes(data.replace(before, f"2023;3;{org};{line};actual;{new};1".encode()))
     restate_control_totals(folder, org, line, Decimal(new) - Decimal(old))
+
+
+def by_account(source: Path, target: Path, cost_centres_per_area: int = 2) -> Path:
+    """The same delivery with its operating ledger at the finance system's grain.
+
+    Every service area gets cost centres, and every ledger figure is split over them and
+    over two accounts of its line's range of the chart of accounts (a main account and a
+    sub-account), in the figure's own unit, so the parts add up exactly to the figure.
+    The printed figures (control totals) stay as they are: the warehouse must reproduce
+    them from the accounts.
+    """
+    from orchestration.lib.csv_reader import parse_decimal
+    from orchestration.lib.validation import load_account_ranges, load_report_lines
+
+    target.mkdir(parents=True)
+    for path in source.iterdir():
+        if path.name not in ("ledger.csv", "organisation.csv"):
+            (target / path.name).write_bytes(path.read_bytes())
+    first_account = {}
+    for row in load_account_ranges(load_report_lines()).rows:
+        first_account.setdefault(row["line_code"], row["account_from"])
+    organisation = (source / "organisation.csv").read_text(encoding="utf-8-sig").splitlines()
+    areas = [r.split(";")[0] for r in organisation[1:] if r.split(";")[1] == "service_area"]
+    centres = {a: [f"{a}-KP{i + 1}" for i in range(cost_centres_per_area)] for a in areas}
+    organisation += [
+        f"{centre};cost_centre;{area};Kustannuspaikka {centre};"
+        for area in areas
+        for centre in centres[area]
+    ]
+    (target / "organisation.csv").write_text("\n".join(organisation) + "\n", encoding="utf-8")
+    ledger = (source / "ledger.csv").read_text(encoding="utf-8-sig").splitlines()
+    out = ["fiscal_year;period;cost_centre;account;scenario;amount;unit"]
+    for record in ledger[1:]:
+        year, period, org, line, scenario, amount, unit = record.split(";")
+        figure = parse_decimal(amount)
+        main = first_account[line]
+        accounts = [str(main), f"{main + 1}10"]  # a main account and a sub-account
+        parts = _split(figure, len(centres[org]) * len(accounts))
+        slots = [(c, a) for c in centres[org] for a in accounts]
+        for (centre, account), part in zip(slots, parts, strict=True):
+            out.append(
+                f"{year};{period};{centre};{account};{scenario};{str(part).replace('.', ',')};{unit}"
+            )
+    (target / "ledger_accounts.csv").write_text("\n".join(out) + "\n", encoding="utf-8")
+    return target
+
+
+def _split(figure: Decimal, parts: int) -> list[Decimal]:
+    """Uneven whole-unit parts adding up exactly to the figure (the last takes the rest)."""
+    shares = [Decimal(i + 1) for i in range(parts)]
+    total = sum(shares)
+    pieces = [(figure * s / total).quantize(Decimal(1)) for s in shares[:-1]]
+    return [*pieces, figure - sum(pieces)]

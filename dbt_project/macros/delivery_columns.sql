@@ -1,6 +1,7 @@
 {#- Which delivery the figures of a reporting period come from: the current delivery of
-    one extract kind, joined on reporting_period. -#}
-{% macro current_delivery(extract_kind) %}
+    one extract family (an extract kind, or operating_ledger for ledger and
+    ledger_accounts), joined on reporting_period. -#}
+{% macro current_delivery(extract_family) %}
     select
         reporting_period,
         load_id as source_load_id,
@@ -8,5 +9,5 @@
         source_sha256,
         loaded_at as source_loaded_at
     from {{ ref('stg_deliveries') }}
-    where extract_kind = '{{ extract_kind }}' and is_current_delivery
+    where extract_family = '{{ extract_family }}' and is_current_delivery
 {% endmacro %}

@@ -20,12 +20,14 @@
 {% endmacro %}
 
 
-{#- Pivot ledger rows into the four measures, with the unit and count of their figures. -#}
+{#- Pivot ledger rows into the four measures, with the unit and count of their figures
+    (a row added up from accounts counts every account figure behind it). -#}
 {% macro pivot_ledger_measures() %}
     {%- for measure, condition in ledger_measures().items() %}
         cast(sum(case when {{ condition }} then amount_eur end) as decimal(18, 2)) as {{ measure }},
         max(case when {{ condition }} then reported_unit end) as {{ measure }}_unit,
-        cast(count(case when {{ condition }} then 1 end) as integer) as {{ measure }}_figures
+        cast(coalesce(sum(case when {{ condition }} then figures end), 0) as integer)
+            as {{ measure }}_figures
         {{- "," if not loop.last }}
     {%- endfor %}
 {% endmacro %}

@@ -1,6 +1,6 @@
 """`warehouse`: run the pipeline on a folder of extracts, or validate extracts.
 
-    warehouse run [DELIVERY_DIR] [--period YYYY-MM]
+    warehouse run [DELIVERY_DIR ...] [--period YYYY-MM] [--full-refresh]
     warehouse validate PATH [--period YYYY-MM] [--kind KIND]
     warehouse status
     warehouse report [--period YYYY-MM] [--out DIR]
@@ -113,26 +113,70 @@ def _print_reconciliation(result) -> bool:
     return all(e.passed for e in evaluations)
 
 
+def _run_periods(args: argparse.Namespace) -> dict[str, Path] | str:
+    """period -> folder for the run, or what is wrong with the arguments."""
+    folders = [Path(f) for f in args.delivery_dirs] or [DEFAULT_DELIVERY_DIR]
+    if args.period and len(folders) > 1:
+        return "--period names the period of one folder; name several folders YYYY-MM"
+    periods: dict[str, Path] = {}
+    for folder in folders:
+        period = _period_arg(args.period) or ReportingPeriod.from_folder(folder)
+        if period is None or not period.is_quarter_end:
+            return (
+                f"{folder}: the reporting period must be a quarter end (YYYY-03, -06, -09 "
+                "or -12): name the folder so or give --period"
+            )
+        if str(period) in periods:
+            return f"{folder}: a second delivery for {period} beside {periods[str(period)]}"
+        periods[str(period)] = folder
+    if len(periods) > 1:
+        from orchestration.defs.ingest.partitions import reporting_periods
+
+        keys = reporting_periods.get_partition_keys()
+        first, last = min(periods), max(periods)
+        if first not in keys or last not in keys:
+            return f"reporting periods must lie within {keys[0]}..{keys[-1]}"
+        missing = [k for k in keys[keys.index(first) : keys.index(last) + 1] if k not in periods]
+        if missing:
+            return (
+                "several deliveries load in one run as an unbroken run of quarters; "
+                f"missing: {', '.join(missing)}"
+            )
+    return dict(sorted(periods.items()))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from orchestration.definitions import defs
-    from orchestration.defs.ingest.assets import delivery_run_config
+    from orchestration.defs.ingest.assets import deliveries_run_config, delivery_run_config
 
-    folder = Path(args.delivery_dir)
-    period = _period_arg(args.period) or ReportingPeriod.from_folder(folder)
-    if period is None or not period.is_quarter_end:
-        print(
-            f"error: {folder}: the reporting period must be a quarter end (YYYY-03, -06, -09 "
-            "or -12): name the folder so or give --period",
-            file=sys.stderr,
-        )
+    periods = _run_periods(args)
+    if isinstance(periods, str):
+        print(f"error: {periods}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"Delivery:  {_shown(folder)} (reporting period {period})")
+    for period, folder in periods.items():
+        print(f"Delivery:  {_shown(folder)} (reporting period {period})")
     print(f"Warehouse: {_shown(warehouse_path())}")
+    if len(periods) == 1:
+        ((period, folder),) = periods.items()
+        delivery_config = delivery_run_config(str(folder.resolve()), period)
+        partition = {"partition_key": period}
+    else:
+        delivery_config = deliveries_run_config({p: str(f.resolve()) for p, f in periods.items()})
+        # One run over the range of periods (Dagster's single-run backfill).
+        partition = {
+            "tags": {
+                "dagster/asset_partition_range_start": min(periods),
+                "dagster/asset_partition_range_end": max(periods),
+            }
+        }
     run_config = {
         "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
-        **delivery_run_config(str(folder.resolve()), str(period)),
+        "ops": {
+            **delivery_config["ops"],
+            "warehouse_dbt_models": {"config": {"full_refresh": bool(args.full_refresh)}},
+        },
     }
     dagster_home = os.environ.get("DAGSTER_HOME")
     if dagster_home:
@@ -144,12 +188,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = job.execute_in_process(
         run_config=run_config,
         instance=instance,
-        partition_key=str(period),
         raise_on_error=False,
+        **partition,
     )
     _print_loads(result)
     checks_passed = _print_reconciliation(result)
-    if not result.success:
+    published = bool(result.asset_materializations_for_node("published_warehouse"))
+    if not result.success or not published:
         check_steps = _check_steps(result)
         for event in result.all_events:
             if not event.is_step_failure or event.step_key in check_steps:
@@ -161,7 +206,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"FAILED in {event.step_key}: {failure.error.message.strip()}")
         if not checks_passed:
             print("REFUSED: figures do not reconcile (marked ! above).")
-        if result.asset_materializations_for_node("published_warehouse"):
+        if result.success and not published:
+            skipped = sorted(
+                event.step_key for event in result.all_events if event.is_step_skipped
+            )
+            print(f"FAILED: the run did not reach publication (skipped: {', '.join(skipped)}).")
+        if published:
             print(f"Run {result.run_id} failed after publishing {_shown(warehouse_path())}.")
         else:
             # Publication is the run's last step and an atomic replace: a failed run never
@@ -188,8 +238,8 @@ def _print_loads(result) -> None:
     total = 0
     for materialization in result.asset_materializations_for_node("raw_extracts"):
         meta = {k: v.value for k, v in materialization.metadata.items()}
-        if "rows" not in meta:
-            continue  # the load log itself
+        if "rows" not in meta or meta["status"] == "not delivered":
+            continue  # the load log itself, or an optional extract the delivery lacks
         total += meta["rows"] if meta["status"] != "unchanged" else 0
         print(
             f"  {materialization.asset_key.to_user_string():<24} "
@@ -212,14 +262,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     period = _period_arg(args.period)
     if path.is_dir():
         try:
-            delivery = validate_delivery(path, period)
+            delivery = validate_delivery(path, period, check_bulk=True)
         except ExtractRefused as refused:
             _print_refusal(refused, f"delivery {_shown(path)}")
             return EXIT_REFUSED
         print(f"VALID: delivery {_shown(path)} for {delivery.reporting_period}")
         for kind, extract in sorted(delivery.extracts.items()):
             print(
-                f"  {extract.path.name:<28} {kind:<20} {len(extract.rows):>5} rows "
+                f"  {extract.path.name:<28} {kind:<20} {extract.row_count:>5} rows "
                 f"({extract.encoding}, '{extract.delimiter}')"
             )
         return EXIT_OK
@@ -242,6 +292,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except ExtractRefused as refused:
         _print_refusal(refused, f"{contract.kind} extract {_shown(path)}")
         return EXIT_REFUSED
+    if contract.bulk:
+        print(
+            f"READABLE: {_shown(path)} is a {contract.kind} extract "
+            f"({extract.encoding}, '{extract.delimiter}', header as the contract says)."
+        )
+        print(
+            "  Its rows are checked against the organisation and the chart of accounts when "
+            "the whole delivery folder is validated."
+        )
+        return EXIT_OK
     print(
         f"VALID: {_shown(path)} is a {contract.kind} extract with {len(extract.rows)} rows "
         f"({extract.encoding}, '{extract.delimiter}')."
@@ -380,12 +440,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="load a delivery folder and build the warehouse")
     run.add_argument(
-        "delivery_dir",
-        nargs="?",
-        default=str(DEFAULT_DELIVERY_DIR),
-        help=f"folder of extracts (default: {DEFAULT_DELIVERY_DIR.relative_to(PROJECT_ROOT)})",
+        "delivery_dirs",
+        nargs="*",
+        metavar="DELIVERY_DIR",
+        help="folder of extracts (default: "
+        f"{DEFAULT_DELIVERY_DIR.relative_to(PROJECT_ROOT)}); several folders named YYYY-MM, "
+        "an unbroken run of quarters, load in one run (e.g. years of history)",
     )
     run.add_argument("--period", help="reporting period YYYY-MM (default: the folder name)")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every model from raw, not only the periods whose deliveries changed "
+        "(after a change of reference data such as the chart of accounts)",
+    )
     run.set_defaults(func=cmd_run)
     validate = sub.add_parser(
         "validate", help="check a delivery folder or one extract file without loading anything"

@@ -17,6 +17,7 @@ from orchestration.lib.csv_reader import parse_date, parse_decimal, parse_intege
 from orchestration.lib.reporting_period import ReportingPeriod
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_ACCOUNT = re.compile(r"^[0-9]{4,10}$")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class Column:
             if not _CODE.match(value):
                 raise ValueError(f"'{value}' is not a code (letters, digits, '_', '-', '.')")
             return value
+        if self.type == "account":
+            if not _ACCOUNT.match(value):
+                raise ValueError(f"'{value}' is not an account number (4 to 10 digits)")
+            return value
         if self.type == "codes":
             codes = [c.strip() for c in value.split("|")]
             bad = [c for c in codes if not _CODE.match(c)]
@@ -75,6 +80,7 @@ class Column:
             "decimal": "a number such as -1 234 567,89",
             "date": "a date such as 31.3.2023",
             "code": "a code",
+            "account": "an account number of 4 to 10 digits such as 4400",
             "codes": "codes separated by '|'",
             "text": "text",
         }[self.type]
@@ -106,6 +112,9 @@ class Contract:
     key: tuple[str, ...]
     row_checks: tuple[RowCheck, ...] = field(default=())
     required: bool = True
+    # Large extracts (millions of rows) are read and checked by DuckDB, not row by row
+    # in Python: see orchestration/lib/bulk.py. Same rules, same error messages.
+    bulk: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -330,6 +339,47 @@ _register(
         ),
         key=("fiscal_year", "period", "org_code", "line_code", "scenario"),
         row_checks=(_year_to_date_figure,),
+        # Required unless the delivery gives ledger_accounts instead (validation.py).
+        required=False,
+    )
+)
+
+_register(
+    Contract(
+        kind="ledger_accounts",
+        title="Operating ledger by account",
+        description="The operating ledger at the finance system's own grain: year-to-date "
+        "amounts per cost centre and account. Accounts map to leaf report lines through "
+        "the chart of accounts (seeds/reference/account_ranges.csv, JHS 192 account "
+        "ranges); cost centres roll up to their service area through the organisation "
+        "extract. Same periods as the operating ledger; monthly year-to-date snapshots "
+        "(1, 2, 3, ...) may be given. A delivery gives its operating figures in this "
+        "extract or in the operating ledger by report line, not both.",
+        columns=(
+            FISCAL_YEAR,
+            PERIOD,
+            Column(
+                "cost_centre",
+                "code",
+                "Cost centre (kustannuspaikka): an org_code of level cost_centre in the "
+                "organisation extract, under a service area.",
+                "VAKA-PK-KAILAS",
+            ),
+            Column(
+                "account",
+                "account",
+                "Account number (tili); its first four digits are the main account that "
+                "account_ranges.csv maps to a report line.",
+                "4400",
+            ),
+            SCENARIO,
+            AMOUNT,
+            UNIT,
+        ),
+        key=("fiscal_year", "period", "cost_centre", "account", "scenario"),
+        row_checks=(_year_to_date_figure,),
+        required=False,
+        bulk=True,
     )
 )
 
@@ -661,4 +711,21 @@ REPORT_LINES = Contract(
         ),
     ),
     key=("statement", "line_code"),
+)
+
+
+ACCOUNT_RANGES = Contract(
+    kind="account_ranges",
+    title="Chart of accounts (reference)",
+    description="Which leaf report line each main account (the first four digits of an "
+    "account number) books to, as ranges of the JHS 192 municipal chart of accounts. A "
+    "municipality whose chart differs replaces this file. Accounts outside every range "
+    "(e.g. tax revenue and state grants, which no department books) are refused.",
+    columns=(
+        Column("account_from", "integer", "First main account of the range.", "4400"),
+        Column("account_to", "integer", "Last main account of the range (inclusive).", "4599"),
+        Column("line_code", "code", "Leaf operating report line.", "palvelujen_ostot"),
+        Column("name_fi", "text", "What the range holds.", "Palvelujen ostot"),
+    ),
+    key=("account_from",),
 )

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from orchestration.lib import bulk
 from orchestration.lib.contracts import Contract
 from orchestration.lib.validation import Delivery, ParsedExtract
 
@@ -149,14 +150,31 @@ def load_delivery(
                         kind,
                         extract.path.name,
                         extract.sha256,
-                        len(extract.rows),
+                        extract.row_count,
                         "unchanged",
                         None,
                     )
                 )
                 continue
             load_id = uuid.uuid4().hex
-            _insert_rows(con, extract, load_id, period, loaded_at)
+            if extract.bulk_source is not None:
+                result = bulk.load_bulk(
+                    con,
+                    extract.contract,
+                    extract.bulk_source,
+                    delivery.bulk_references,
+                    delivery.reporting_period,
+                    {
+                        "_load_id": load_id,
+                        "_reporting_period": period,
+                        "_source_file": extract.path.name,
+                        "_source_sha256": extract.sha256,
+                        "_loaded_at": loaded_at,
+                    },
+                )
+                extract.bulk_rows = result.rows
+            else:
+                _insert_rows(con, extract, load_id, period, loaded_at)
             con.execute(
                 f"INSERT INTO {LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -165,7 +183,7 @@ def load_delivery(
                     kind,
                     extract.path.name,
                     extract.sha256,
-                    len(extract.rows),
+                    extract.row_count,
                     extract.encoding,
                     extract.delimiter,
                     loaded_at,
@@ -176,7 +194,7 @@ def load_delivery(
                     kind,
                     extract.path.name,
                     extract.sha256,
-                    len(extract.rows),
+                    extract.row_count,
                     "restated" if previous else "loaded",
                     load_id,
                 )
@@ -185,4 +203,8 @@ def load_delivery(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        for extract in delivery.extracts.values():
+            if extract.bulk_source is not None:
+                bulk.release(extract.bulk_source)
     return results

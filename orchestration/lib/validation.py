@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestration.lib.contracts import CONTRACTS, REPORT_LINES, Contract, contract_for_file
+from orchestration.lib import bulk
+from orchestration.lib.contracts import (
+    ACCOUNT_RANGES,
+    CONTRACTS,
+    REPORT_LINES,
+    Contract,
+    contract_for_file,
+)
 from orchestration.lib.csv_reader import ExtractError, ExtractRefused, read_table
 from orchestration.lib.paths import REFERENCE_DIR
 from orchestration.lib.reporting_period import ReportingPeriod
@@ -23,6 +30,15 @@ class ParsedExtract:
     encoding: str
     delimiter: str
     rows: list[dict[str, Any]]  # typed values, plus "_source_line"
+    # A bulk extract's rows are read by DuckDB when it is loaded (orchestration/lib/bulk.py).
+    bulk_source: bulk.BulkSource | None = None
+    bulk_rows: int | None = None  # known once the rows were checked
+
+    @property
+    def row_count(self) -> int:
+        if self.bulk_source is not None:
+            return self.bulk_rows or 0
+        return len(self.rows)
 
 
 @dataclass
@@ -32,6 +48,8 @@ class Delivery:
     folder: Path
     reporting_period: ReportingPeriod
     extracts: dict[str, ParsedExtract]
+    # What the bulk extracts are checked against when they are loaded.
+    bulk_references: bulk.BulkReferences | None = None
 
 
 def _check_header(header: list[str], contract: Contract, name: str) -> list[ExtractError]:
@@ -68,8 +86,21 @@ def _check_header(header: list[str], contract: Contract, name: str) -> list[Extr
 def parse_extract(
     path: Path, contract: Contract, period: ReportingPeriod | None = None
 ) -> ParsedExtract:
-    """Parse one file against its contract; raise ExtractRefused listing every problem."""
+    """Parse one file against its contract; raise ExtractRefused listing every problem.
+
+    A bulk extract is only opened here (encoding, delimiter, header): its rows are checked
+    by DuckDB when it is loaded, or by check_bulk_rows.
+    """
     name = path.name
+    if contract.bulk:
+        source = bulk.inspect(path)
+        errors = _check_header(source.header, contract, name)
+        if errors:
+            bulk.release(source)
+            raise ExtractRefused(errors)
+        return ParsedExtract(
+            contract, path, source.sha256, source.encoding, source.delimiter, [], source
+        )
     table = read_table(path)
     errors = _check_header(table.header, contract, name)
     if errors:
@@ -146,6 +177,78 @@ def load_report_lines(reference_dir: Path = REFERENCE_DIR) -> ParsedExtract:
     return parse_extract(reference_dir / "report_lines.csv", REPORT_LINES)
 
 
+def load_account_ranges(
+    report_lines: ParsedExtract, reference_dir: Path = REFERENCE_DIR
+) -> ParsedExtract:
+    """The chart of accounts, checked: ranges of main accounts onto leaf operating lines,
+    none overlapping another."""
+    ranges = parse_extract(reference_dir / "account_ranges.csv", ACCOUNT_RANGES)
+    name = ranges.path.name
+    leaves = {
+        r["line_code"]
+        for r in report_lines.rows
+        if r["statement"] == "operating" and r["line_type"] == "leaf"
+    }
+    errors = []
+    previous: dict[str, Any] | None = None
+    for row in sorted(ranges.rows, key=lambda r: r["account_from"]):
+        line = row["_source_line"]
+        if not 1000 <= row["account_from"] <= row["account_to"] <= 9999:
+            errors.append(
+                ExtractError(
+                    name,
+                    line,
+                    "account_to",
+                    "expected a range of four-digit main accounts with account_from <= "
+                    "account_to",
+                )
+            )
+        if row["line_code"] not in leaves:
+            errors.append(
+                ExtractError(
+                    name,
+                    line,
+                    "line_code",
+                    f"'{row['line_code']}' is not a leaf operating line; expected one of "
+                    f"{', '.join(sorted(leaves))}",
+                )
+            )
+        if previous is not None and row["account_from"] <= previous["account_to"]:
+            errors.append(
+                ExtractError(
+                    name,
+                    line,
+                    "account_from",
+                    f"overlaps the range {previous['account_from']}-{previous['account_to']} "
+                    f"on line {previous['_source_line']}; expected each account in one range",
+                )
+            )
+        previous = row
+    if errors:
+        raise ExtractRefused(errors)
+    return ranges
+
+
+def bulk_references(
+    extracts: dict[str, ParsedExtract], account_ranges: ParsedExtract
+) -> bulk.BulkReferences:
+    """The cost centres of the delivery's organisation and the chart of accounts."""
+    organisation = extracts["organisation"]
+    level_of = {r["org_code"]: r["org_level"] for r in organisation.rows}
+    return bulk.BulkReferences(
+        cost_centres={
+            r["org_code"]: (r["parent_code"], level_of.get(r["parent_code"]))
+            for r in organisation.rows
+            if r["org_level"] == "cost_centre"
+        },
+        account_ranges=[
+            (r["account_from"], r["account_to"], r["line_code"]) for r in account_ranges.rows
+        ],
+        account_ranges_file=f"seeds/reference/{account_ranges.path.name}",
+        organisation_file=organisation.path.name,
+    )
+
+
 def find_extract_files(folder: Path) -> tuple[dict[str, Path], list[ExtractError]]:
     """Map each extract kind to its file in the folder; unknown or doubled files are errors."""
     found: dict[str, Path] = {}
@@ -178,6 +281,27 @@ def find_extract_files(folder: Path) -> tuple[dict[str, Path], list[ExtractError
             )
         else:
             found[contract.kind] = path
+    ledgers = [kind for kind in ("ledger", "ledger_accounts") if kind in found]
+    if not ledgers:
+        errors.append(
+            ExtractError(
+                "ledger.csv",
+                0,
+                "",
+                f"the operating ledger is missing from {folder.name}/; expected ledger.csv "
+                "(by report line) or ledger_accounts.csv (by account and cost centre)",
+            )
+        )
+    elif len(ledgers) == 2:
+        errors.append(
+            ExtractError(
+                found["ledger_accounts"].name,
+                0,
+                "",
+                f"both {found['ledger'].name} and {found['ledger_accounts'].name} give the "
+                "operating figures; expected one of them, so that nothing is counted twice",
+            )
+        )
     for kind, contract in CONTRACTS.items():
         if contract.required and kind not in found:
             errors.append(
@@ -350,10 +474,14 @@ def _cross_file_errors(
     return errors
 
 
-def validate_delivery(folder: Path, period: ReportingPeriod | None = None) -> Delivery:
+def validate_delivery(
+    folder: Path, period: ReportingPeriod | None = None, check_bulk: bool = False
+) -> Delivery:
     """Parse every extract of a delivery folder and check them against each other.
 
-    Raises ExtractRefused with every problem found in every file.
+    Raises ExtractRefused with every problem found in every file. The rows of a bulk
+    extract are checked when the delivery is loaded (in the load's transaction), or here
+    with check_bulk=True, which reads them into a scratch DuckDB database.
     """
     period = period or ReportingPeriod.from_folder(folder)
     if period is None:
@@ -378,9 +506,57 @@ def validate_delivery(folder: Path, period: ReportingPeriod | None = None) -> De
             errors.extend(refused.errors)
     if not errors:
         errors.extend(_cross_file_errors(extracts, report_lines))
+    references = None
+    if not errors and any(e.bulk_source is not None for e in extracts.values()):
+        try:
+            references = bulk_references(extracts, load_account_ranges(report_lines))
+        except ExtractRefused as refused:
+            errors.extend(refused.errors)
     if errors:
+        for extract in extracts.values():
+            if extract.bulk_source is not None:
+                bulk.release(extract.bulk_source)
         raise ExtractRefused(errors)
-    return Delivery(folder=folder, reporting_period=period, extracts=extracts)
+    delivery = Delivery(folder, period, extracts, references)
+    if check_bulk:
+        check_bulk_rows(delivery)
+    return delivery
+
+
+def check_bulk_rows(delivery: Delivery) -> None:
+    """Check the rows of the delivery's bulk extracts as a load would, in a scratch
+    database that is thrown away; raise ExtractRefused as the load would."""
+    import datetime as dt
+    import tempfile
+
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="kuntaseuranta-check-") as scratch:
+        con = duckdb.connect(str(Path(scratch) / "check.duckdb"))
+        try:
+            for extract in delivery.extracts.values():
+                if extract.bulk_source is None:
+                    continue
+                from orchestration.lib.loader import ensure_raw_schema
+
+                ensure_raw_schema(con, [extract.contract])
+                result = bulk.load_bulk(
+                    con,
+                    extract.contract,
+                    extract.bulk_source,
+                    delivery.bulk_references,
+                    delivery.reporting_period,
+                    {
+                        "_load_id": "check",
+                        "_reporting_period": str(delivery.reporting_period),
+                        "_source_file": extract.path.name,
+                        "_source_sha256": extract.sha256,
+                        "_loaded_at": dt.datetime.now(),
+                    },
+                )
+                extract.bulk_rows = result.rows
+        finally:
+            con.close()
 
 
 @dataclass(frozen=True)

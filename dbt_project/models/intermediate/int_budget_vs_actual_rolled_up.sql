@@ -1,9 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='reporting_period',
+        on_schema_change='append_new_columns',
+    )
+}}
 -- Leaf figures added up every report-line subtotal and every level of the organisation.
+-- Incremental: only the periods whose deliveries changed are added up again.
 with
 
 leaves as (
 
     select * from {{ ref('int_ledger_measures_pivoted') }}
+    where {{ periods_to_build() }}
+
+),
+
+signatures as (
+
+    select * from {{ ref('int_period_signatures') }}
 
 ),
 
@@ -36,6 +52,17 @@ rolled_up as (
         and org_units.member_org_code = leaves.org_code
     group by leaves.reporting_period, org_units.org_code, report_lines.line_code
 
+),
+
+final as (
+
+    select
+        rolled_up.*,
+        signatures.period_signature
+    from rolled_up
+    inner join signatures
+        on signatures.reporting_period = rolled_up.reporting_period
+
 )
 
-select * from rolled_up
+select * from final

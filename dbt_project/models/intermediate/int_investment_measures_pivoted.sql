@@ -3,7 +3,10 @@ with
 
 investments as (
 
-    select * from {{ ref('stg_investments') }}
+    select
+        *,
+        1 as figures  -- each row one figure as delivered
+    from {{ ref('stg_investments') }}
 
 ),
 

@@ -1,9 +1,49 @@
--- One row per reporting period, booking unit and leaf line with the four base figures.
+-- One row per reporting period, booking unit and leaf line with the four base figures,
+-- from whichever operating ledger the period was delivered in: by report line, or by
+-- account and cost centre (added up to report lines first).
 with
+
+ledger_by_line as (
+
+    select
+        reporting_period,
+        reporting_year,
+        reporting_month,
+        fiscal_year,
+        period_month,
+        org_code,
+        line_code,
+        scenario,
+        amount_eur,
+        reported_unit,
+        1 as figures
+    from {{ ref('stg_ledger') }}
+
+),
+
+ledger_by_account as (
+
+    select
+        reporting_period,
+        cast(substring(reporting_period, 1, 4) as integer) as reporting_year,
+        cast(substring(reporting_period, 6, 2) as integer) as reporting_month,
+        fiscal_year,
+        period_month,
+        org_code,
+        line_code,
+        scenario,
+        amount_eur,
+        reported_unit,
+        figures
+    from {{ ref('int_ledger_accounts_aggregated') }}
+
+),
 
 ledger as (
 
-    select * from {{ ref('stg_ledger') }}
+    select * from ledger_by_line
+    union all
+    select * from ledger_by_account
 
 ),
 

@@ -1,10 +1,20 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='reporting_period',
+        on_schema_change='append_new_columns',
+    )
+}}
 -- Budget vs. actual per reporting period, organisation unit (every level) and report line
 -- (leaves and computed subtotals). Subtotals and unit roll-ups are computed from the leaves.
+-- Incremental: a run rebuilds the periods whose deliveries changed, not the history.
 with
 
 rolled_up as (
 
     select * from {{ ref('int_budget_vs_actual_rolled_up') }}
+    where {{ periods_to_build() }}
 
 ),
 
@@ -23,7 +33,7 @@ report_lines as (
 
 deliveries as (
 
-    {{ current_delivery('ledger') }}
+    {{ current_delivery('operating_ledger') }}
 
 ),
 
@@ -41,6 +51,7 @@ joined as (
         rolled_up.budget,
         rolled_up.actual,
         rolled_up.leaf_rows,
+        rolled_up.period_signature,
         deliveries.source_load_id,
         deliveries.source_file,
         deliveries.source_sha256,
@@ -72,7 +83,8 @@ final as (
         source_load_id,
         source_file,
         source_sha256,
-        source_loaded_at
+        source_loaded_at,
+        period_signature
     from joined
 
 )

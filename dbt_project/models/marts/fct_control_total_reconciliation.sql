@@ -1,11 +1,38 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='reporting_period',
+        on_schema_change='append_new_columns',
+    )
+}}
 -- Every printed figure (control totals) against the figure the warehouse computes from the
 -- leaves, with the difference and the rounding tolerance of the printed unit. The blocking
--- reconciliation checks read this table.
+-- reconciliation checks read this table. Incremental, like the facts it reconciles.
 with
 
 printed as (
 
     select * from {{ ref('stg_control_totals') }}
+    where {{ periods_to_build() }}
+
+),
+
+signatures as (
+
+    select * from {{ ref('int_period_signatures') }}
+
+),
+
+-- The grain the period's operating ledger came in: a figure booked by report line is
+-- printed as booked; one added up from accounts is rounded when printed.
+ledger_grain as (
+
+    select
+        reporting_period,
+        extract_kind as ledger_kind
+    from {{ ref('stg_deliveries') }}
+    where extract_family = 'operating_ledger' and is_current_delivery
 
 ),
 
@@ -46,10 +73,16 @@ matched as (
             when printed.statement = 'operating'
                 and report_lines.line_type = 'leaf'
                 and org_units.org_level in ('service_area', 'cost_centre')
+                and ledger_grain.ledger_kind = 'ledger'
                 then cast(0 as decimal(18, 2))
             else computed.rounding_tolerance
-        end as tolerance
+        end as tolerance,
+        signatures.period_signature
     from printed
+    left join signatures
+        on signatures.reporting_period = printed.reporting_period
+    left join ledger_grain
+        on ledger_grain.reporting_period = printed.reporting_period
     left join report_lines
         on report_lines.statement = printed.statement
         and report_lines.line_code = printed.line_code
@@ -94,7 +127,8 @@ final as (
             when computed_value = expected_value then 'exact'
             when abs(computed_value - expected_value) <= tolerance then 'rounding'
             else 'mismatch'
-        end as reconciliation_status
+        end as reconciliation_status,
+        period_signature
     from matched
 
 )

@@ -14,6 +14,7 @@ renamed as (
         cast(substring(reporting_period, 1, 4) as integer) as reporting_year,
         cast(substring(reporting_period, 6, 2) as integer) as reporting_month,
         extract_kind,
+        {{ extract_family('extract_kind') }} as extract_family,
         source_file,
         sha256 as source_sha256,
         row_count,
@@ -21,7 +22,7 @@ renamed as (
         delimiter as source_delimiter,
         loaded_at,
         row_number() over (
-            partition by reporting_period, extract_kind
+            partition by reporting_period, {{ extract_family('extract_kind') }}
             order by loaded_at desc, load_id desc
         ) = 1 as is_current_delivery
 

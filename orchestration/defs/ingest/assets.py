@@ -8,7 +8,7 @@ from dagster_duckdb import DuckDBResource
 from orchestration.defs.ingest.partitions import reporting_periods
 from orchestration.lib.contracts import CONTRACTS
 from orchestration.lib.csv_reader import ExtractRefused
-from orchestration.lib.loader import load_delivery
+from orchestration.lib.loader import ExtractLoad, load_delivery
 from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, inbox_dir
 from orchestration.lib.publish import start_working_copy
 from orchestration.lib.reporting_period import ReportingPeriod
@@ -17,10 +17,15 @@ from orchestration.lib.validation import validate_delivery
 
 
 class DeliveryConfig(dg.Config):
-    """Which delivery to load. Empty fields: the partition's folder in the inbox."""
+    """Which delivery to load. Empty fields: the partition's folder in the inbox.
+
+    A run over a range of partitions (a backfill, or onboarding years of history in one
+    run) takes each period's folder from `deliveries` (period -> folder) or the inbox.
+    """
 
     delivery_dir: str = ""
     reporting_period: str = ""  # YYYY-MM; empty: the partition key or the folder name
+    deliveries: dict[str, str] = {}
 
 
 def delivery_run_config(folder: str, period: str) -> dict:
@@ -29,9 +34,20 @@ def delivery_run_config(folder: str, period: str) -> dict:
     }
 
 
-def _resolve_delivery(
+def deliveries_run_config(folders: dict[str, str]) -> dict:
+    """Run config for several reporting periods in one run (period -> folder)."""
+    return {"ops": {"raw_extracts": {"config": {"deliveries": folders}}}}
+
+
+def _resolve_deliveries(
     context: dg.AssetExecutionContext, config: DeliveryConfig
-) -> tuple[Path, ReportingPeriod | None]:
+) -> list[tuple[Path, ReportingPeriod | None]]:
+    """The delivery folders of the run, oldest period first."""
+    if context.has_partition_key_range and not context.has_partition_key:
+        return [
+            (Path(config.deliveries.get(key) or inbox_dir() / key), ReportingPeriod.parse(key))
+            for key in context.partition_keys
+        ]
     partition = context.partition_key if context.has_partition_key else None
     period_text = config.reporting_period or partition
     if partition and config.reporting_period and config.reporting_period != partition:
@@ -41,11 +57,13 @@ def _resolve_delivery(
         )
     if config.delivery_dir:
         folder = Path(config.delivery_dir)
+    elif partition and partition in config.deliveries:
+        folder = Path(config.deliveries[partition])
     elif partition:
         folder = inbox_dir() / partition
     else:
         folder = DEFAULT_DELIVERY_DIR
-    return folder, ReportingPeriod.parse(period_text) if period_text else None
+    return [(folder, ReportingPeriod.parse(period_text) if period_text else None)]
 
 
 # Every step that writes the working file runs alone (dagster.yaml: pools default_limit 1).
@@ -96,7 +114,9 @@ def _raw_spec(kind: str) -> dg.AssetSpec:
     name="raw_extracts",
     can_subset=False,
     partitions_def=reporting_periods,
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
+    # A backfill is one run: the periods load one after the other into the run's working
+    # file, dbt builds once, and the checks gate one publication.
+    backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
 )
 def raw_extracts(
@@ -109,39 +129,86 @@ def raw_extracts(
 
     A delivery that breaks any contract is refused whole: nothing is written.
     """
-    folder, period = _resolve_delivery(context, config)
-    try:
-        delivery = validate_delivery(folder, period)
-    except ExtractRefused as refused:
+    deliveries = []
+    problems: list[str] = []
+    # Every delivery of the run is checked before anything is loaded.
+    for folder, period in _resolve_deliveries(context, config):
+        try:
+            deliveries.append(validate_delivery(folder, period))
+        except ExtractRefused as refused:
+            problems.append(
+                f"delivery {folder}: {len(refused.errors)} problem(s); nothing was loaded.\n"
+                + "\n".join(f"  - {e}" for e in refused.errors)
+            )
+    if problems:
         raise dg.Failure(
-            description=f"delivery {folder}: {len(refused.errors)} problem(s); nothing was "
-            "loaded.\n" + "\n".join(f"  - {e}" for e in refused.errors),
-            metadata={"errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in refused.errors))},
-        ) from refused
-    context.log.info(f"Delivery {folder} for {delivery.reporting_period} is valid")
+            description="\n".join(problems),
+            metadata={"errors": dg.MetadataValue.md("\n".join(problems))},
+        )
     # The run builds on a copy of what readers see; they see the result only once published.
     start_working_copy(warehouse_files.published, warehouse_files.working)
-    with duckdb.get_connection() as con:
-        loads = load_delivery(con, delivery, list(CONTRACTS.values()))
+    loads_by_period = {}
+    for delivery in deliveries:
+        context.log.info(f"Delivery {delivery.folder} for {delivery.reporting_period} is valid")
+        with duckdb.get_connection() as con:
+            loads = load_delivery(con, delivery, list(CONTRACTS.values()))
+        for load in loads:
+            context.log.info(
+                f"{delivery.reporting_period} {load.kind}: {load.rows} rows {load.status} "
+                f"from {load.source_file}"
+            )
+        loads_by_period[str(delivery.reporting_period)] = loads
+    yield from _materializations(loads_by_period)
+
+
+def _materializations(loads_by_period: dict[str, list[ExtractLoad]]):
+    """One materialization per raw table for the run, whether it loaded one period or many."""
+    periods = sorted(loads_by_period)
+    shown_periods = periods[0] if len(periods) == 1 else f"{periods[0]}..{periods[-1]}"
     yield dg.MaterializeResult(
         asset_key=LOAD_LOG_KEY,
         metadata={
-            "reporting_period": str(delivery.reporting_period),
+            "reporting_period": shown_periods,
+            "periods": dg.MetadataValue.int(len(periods)),
             "extracts_loaded": dg.MetadataValue.int(
-                sum(1 for load in loads if load.status != "unchanged")
+                sum(
+                    1
+                    for loads in loads_by_period.values()
+                    for x in loads
+                    if x.status != "unchanged"
+                )
             ),
         },
     )
-    for load in loads:
-        context.log.info(f"{load.kind}: {load.rows} rows {load.status} from {load.source_file}")
+    for kind in sorted(CONTRACTS):
+        loads = [x for p in periods for x in loads_by_period[p] if x.kind == kind]
+        if not loads:
+            # An optional extract the run's deliveries do not give (e.g. the ledger by
+            # report line when the ledger comes by account): its table is there and holds
+            # nothing new, and the models downstream still run.
+            yield dg.MaterializeResult(
+                asset_key=raw_asset_key(kind),
+                metadata={
+                    "reporting_period": shown_periods,
+                    "rows": dg.MetadataValue.int(0),
+                    "status": "not delivered",
+                },
+            )
+            continue
+        files = sorted({x.source_file for x in loads})
         yield dg.MaterializeResult(
-            asset_key=raw_asset_key(load.kind),
+            asset_key=raw_asset_key(kind),
             metadata={
-                "reporting_period": str(delivery.reporting_period),
-                "source_file": load.source_file,
-                "sha256": load.sha256,
-                "rows": dg.MetadataValue.int(load.rows),
-                "status": load.status,
-                "load_id": load.load_id or "",
+                "reporting_period": shown_periods,
+                "periods": dg.MetadataValue.int(len(loads)),
+                "source_file": files[0] if len(files) == 1 else ", ".join(files),
+                "sha256": loads[-1].sha256 if len(loads) == 1 else "",
+                "rows": dg.MetadataValue.int(
+                    sum(x.rows for x in loads if x.status != "unchanged")
+                    if len(loads) > 1
+                    else loads[0].rows
+                ),
+                "status": "/".join(sorted({x.status for x in loads})),
+                "load_id": loads[0].load_id or "" if len(loads) == 1 else "",
             },
         )

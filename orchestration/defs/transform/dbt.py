@@ -30,6 +30,13 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
 require_manifest()
 
 
+class DbtBuildConfig(dg.Config):
+    """full_refresh: rebuild every incremental model from raw (after a change of reference
+    data or model SQL); otherwise only the periods whose deliveries changed are rebuilt."""
+
+    full_refresh: bool = False
+
+
 @dbt_assets(
     manifest=DBT_PROJECT.manifest_path,
     project=DBT_PROJECT,
@@ -38,10 +45,15 @@ require_manifest()
     pool=WAREHOUSE_POOL,
 )
 def warehouse_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
+    context: dg.AssetExecutionContext,
+    config: DbtBuildConfig,
+    dbt: DbtCliResource,
+    duckdb: DuckDBResource,
 ):
     # dbt builds in the run's working file, the same one the DuckDB resource opens. Data
     # tests guard every run; unit tests check the SQL's logic and run with the test suite.
     dbt_vars = json.dumps({"warehouse_path": duckdb.database})
     args = ["build", "--no-use-colors", "--exclude-resource-type", "unit_test", "--vars", dbt_vars]
+    if config.full_refresh:
+        args.append("--full-refresh")
     yield from dbt.cli(args, context=context).stream()

@@ -1,0 +1,28 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'ledger_accounts') }}
+    where _load_id in ({{ latest_load_ids('ledger_accounts') }})
+
+),
+
+renamed as (
+
+    select
+        {{ lineage_columns() }},
+        fiscal_year,
+        period as period_month,
+        cost_centre,
+        account,
+        cast(substring(account, 1, 4) as integer) as main_account,
+        scenario,
+        amount as amount_reported,
+        cast(unit as integer) as reported_unit,
+        cast(amount * cast(unit as integer) as decimal(18, 2)) as amount_eur
+
+    from source
+
+)
+
+select * from renamed

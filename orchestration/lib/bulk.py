@@ -1,0 +1,633 @@
+"""Large extracts (the account-level ledger): read, checked and loaded by DuckDB.
+
+A large city's account x cost-centre ledger has millions of rows a quarter; parsing them
+one by one in Python would make the load the slowest step by far. A bulk extract is
+therefore loaded in one parallel DuckDB scan straight into its raw table, inside the
+delivery's transaction, and then checked there with set-based SQL: the fast conversion of
+every value, the reporting-period rules, one row per key, and the mappings (every account
+in a range of the chart of accounts, every cost centre under a service area).
+
+Only when something is off is the file read again, with line numbers, and the rows in
+question are put through the same Python rules as every other extract: the errors read
+exactly like those of a small file (file, line, column, what was expected). Values the
+fast conversion does not take but the contract accepts (thousands separators, a trailing
+minus, ...) are parsed on that path too, so such a file loads, only more slowly.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from orchestration.lib.contracts import Column, Contract
+from orchestration.lib.csv_reader import (
+    _CP1252_UNDEFINED,
+    ExtractError,
+    ExtractRefused,
+    detect_delimiter,
+)
+from orchestration.lib.reporting_period import ReportingPeriod
+
+MAX_ERRORS = 50
+_CHUNK = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BulkSource:
+    """What the first pass over a bulk file found: enough to load it with DuckDB."""
+
+    path: Path  # the file as delivered
+    readable: Path  # what DuckDB reads: the file itself, or a UTF-8 copy of it
+    sha256: str
+    encoding: str
+    delimiter: str
+    header: list[str]
+    physical_lines: int
+
+
+@dataclass(frozen=True)
+class BulkReferences:
+    """What a bulk ledger is checked against: the delivery's organisation and the chart."""
+
+    # cost centre -> (its parent's code, the parent's level), from the organisation extract
+    cost_centres: dict[str, tuple[str | None, str | None]]
+    # (first main account, last main account, leaf report line), from account_ranges.csv
+    account_ranges: list[tuple[int, int, str]]
+    account_ranges_file: str
+    organisation_file: str
+
+
+def inspect(path: Path) -> BulkSource:
+    """One streaming pass: hash, encoding, line count and header, in bounded memory.
+
+    A file that is not UTF-8 is Windows-1252 (as for every extract); it is copied to a
+    UTF-8 file beside the system's temporary files for DuckDB to read.
+    """
+    name = path.name
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    is_utf8 = True
+    has_bom = False
+    lines = 0
+    offset = 0
+    head = b""
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            if offset == 0:
+                has_bom = chunk.startswith(codecs.BOM_UTF8)
+            if len(head) < 65536:
+                head += chunk[: 65536 - len(head)]
+            digest.update(chunk)
+            lines += chunk.count(b"\n")
+            if b"\x00" in chunk:
+                raise ExtractRefused(
+                    [
+                        ExtractError(
+                            name,
+                            0,
+                            "",
+                            "NUL byte: the file is binary or UTF-16; expected a CSV file saved "
+                            "as UTF-8 or Windows-1252",
+                        )
+                    ]
+                )
+            if is_utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    is_utf8 = False
+            offset += len(chunk)
+    if is_utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            is_utf8 = False
+    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+        raise ExtractRefused(
+            [ExtractError(name, 0, "", "the file is empty; expected a header and rows")]
+        )
+    if head and not head.endswith(b"\n"):
+        lines += 1  # the last line has no line break
+    encoding = ("utf-8-sig" if has_bom else "utf-8") if is_utf8 else "cp1252"
+    readable = path if is_utf8 else _transcode_cp1252(path)
+    first_line = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
+    delimiter = detect_delimiter(first_line.rstrip("\r"), name)
+    header = [h.strip().strip('"').strip() for h in first_line.rstrip("\r").split(delimiter)]
+    return BulkSource(path, readable, digest.hexdigest(), encoding, delimiter, header, lines)
+
+
+def _transcode_cp1252(path: Path) -> Path:
+    target = Path(tempfile.mkdtemp(prefix="kuntaseuranta-")) / (path.stem + ".utf8.csv")
+    with path.open("rb") as source, target.open("wb") as sink:
+        line = 1
+        while chunk := source.read(_CHUNK):
+            undefined = next((b for b in chunk if b in _CP1252_UNDEFINED), None)
+            if undefined is not None:
+                line += chunk[: chunk.index(undefined)].count(b"\n")
+                shutil.rmtree(target.parent, ignore_errors=True)
+                raise ExtractRefused(
+                    [
+                        ExtractError(
+                            path.name,
+                            line,
+                            "",
+                            f"undecodable byte 0x{undefined:02X}: the file is neither UTF-8 "
+                            "nor Windows-1252",
+                        )
+                    ]
+                )
+            line += chunk.count(b"\n")
+            sink.write(chunk.decode("cp1252").encode("utf-8"))
+    return target
+
+
+def release(source: BulkSource) -> None:
+    """Remove the UTF-8 copy of a Windows-1252 file, if one was made."""
+    if source.readable != source.path:
+        shutil.rmtree(source.readable.parent, ignore_errors=True)
+
+
+# --- SQL for the fast path ------------------------------------------------------------
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _fast_value(column: Column, source_column: str) -> str:
+    """SQL converting one text field the way the contract reads it, or NULL when the
+    fast conversion cannot decide (the row then goes through the Python rules)."""
+    raw = f"trim({_quoted(source_column)})"
+    if column.type == "integer":
+        return (
+            f"case when regexp_full_match({raw}, '-?[0-9]{{1,9}}') then cast({raw} as integer) end"
+        )
+    if column.type == "decimal":
+        # Plain numbers only: digits, an optional leading minus and one ',' or '.' with at
+        # most four decimals. Three decimals after a short integer part ("1,234") could be
+        # a thousands separator: the Python rule refuses it, so it is left to that rule.
+        separator = f"greatest(strpos({raw}, ','), strpos({raw}, '.'))"
+        digits_before = f"({separator} - 1 - (left({raw}, 1) = '-')::integer)"
+        return (
+            f"case when length({raw}) between 1 and 19"
+            f" and translate(ltrim({raw}, '-'), '0123456789,.', '') = ''"
+            f" and ltrim({raw}, '-') <> ''"
+            f" and length({raw}) - length(translate({raw}, ',.', '')) <= 1"
+            f" and length({raw}) - length(replace({raw}, '-', '')) <= 1"
+            f" and not ({separator} > 0 and length({raw}) - {separator} not between 1 and 4)"
+            f" and not ({separator} > 0 and length({raw}) - {separator} = 3"
+            f" and {digits_before} between 1 and 3"
+            f" and substr(ltrim({raw}, '-'), 1, 1) <> '0')"
+            f" then try_cast(replace({raw}, ',', '.') as decimal(18, 4)) end"
+        )
+    if column.type in ("code", "account", "enum", "text"):
+        return f"nullif({raw}, '')"
+    raise NotImplementedError(f"bulk extracts do not take {column.type} columns")
+
+
+def _value_ok(column: Column) -> str:
+    """SQL true when the loaded value of a column is acceptable."""
+    name = _quoted(column.name)
+    if column.type == "enum":
+        return f"{name} in ({', '.join(_literal(a) for a in column.allowed)})"
+    if column.type == "decimal":
+        return f"{name} is not null and abs({name}) < 1e14"
+    if column.required or column.type in ("integer",):
+        return f"{name} is not null"
+    return "true"
+
+
+def _row_rules(period: ReportingPeriod) -> str:
+    """The reporting-period rules of a year-to-date ledger figure, as SQL.
+
+    Mirrors contracts._year_to_date_figure, which words the errors."""
+    year, month = period.fiscal_year, period.month
+    return (
+        "period between 1 and 12"
+        f" and fiscal_year in ({year}, {year - 1})"
+        f" and not (scenario = 'budget' and fiscal_year <> {year})"
+        f" and not (scenario = 'actual' and fiscal_year = {year} and period > {month})"
+    )
+
+
+@dataclass(frozen=True)
+class BulkLoad:
+    rows: int
+    path: str  # fast | exact (the file needed the line-by-line path)
+
+
+def load_bulk(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    source: BulkSource,
+    references: BulkReferences,
+    period: ReportingPeriod,
+    lineage: dict[str, Any],
+) -> BulkLoad:
+    """Insert a bulk extract into its raw table within the caller's transaction.
+
+    Raises ExtractRefused, listing the problems with file, line and column, when the file
+    breaks its contract; the caller rolls the transaction back.
+    """
+    header_of = {h.lower(): h for h in source.header}
+    rejects = f"_rejects_{lineage['_load_id']}"
+    columns = ", ".join(f"{_literal(h)}: 'VARCHAR'" for h in source.header)
+    scan = (
+        f"read_csv({_literal(str(source.readable))}, delim={_literal(source.delimiter)}, "
+        "header=true, all_varchar=true, quote='\"', escape='\"', normalize_names=false, "
+        f"auto_detect=false, columns={{{columns}}}, "
+        f"store_rejects=true, rejects_table={_literal(rejects)}, "
+        f"rejects_scan={_literal(rejects + '_scan')})"
+    )
+    _insert_fast(con, contract, scan, header_of, lineage)
+    structural = _structural_errors(con, rejects, source, len(source.header))
+    if structural:
+        raise ExtractRefused(structural[:MAX_ERRORS])
+    load_id = lineage["_load_id"]
+    rows, anomalies = _fast_checks(con, contract, load_id, period, references)
+    if anomalies == 0:
+        return BulkLoad(rows, "fast")
+    # Something needs a closer look: start over for this file, with line numbers.
+    con.execute(f"DELETE FROM {contract.table_name} WHERE _load_id = ?", [load_id])
+    rows = _load_exact(con, contract, source, header_of, period, references, lineage, scan)
+    return BulkLoad(rows, "exact")
+
+
+def _insert_fast(con, contract, scan, header_of, lineage) -> None:
+    select = ", ".join(
+        f"{_fast_value(c, header_of[c.name])} AS {_quoted(c.name)}" for c in contract.columns
+    )
+    names = ", ".join(_quoted(c.name) for c in contract.columns)
+    con.execute(
+        f"""
+        INSERT INTO {contract.table_name} ({names}, _load_id, _reporting_period,
+            _source_file, _source_sha256, _source_line, _loaded_at)
+        SELECT *, ?, ?, ?, ?, NULL, ? FROM (SELECT {select} FROM {scan})
+        """,
+        [
+            lineage["_load_id"],
+            lineage["_reporting_period"],
+            lineage["_source_file"],
+            lineage["_source_sha256"],
+            lineage["_loaded_at"],
+        ],
+    )
+
+
+_REJECT_MESSAGES = {
+    "MISSING COLUMNS": "truncated row: fewer fields than the header's {width}",
+    "TOO MANY COLUMNS": "too many fields: more than the header's {width}",
+    "UNQUOTED VALUE": 'malformed CSV quoting; expected every quoted field to end with a closing "',
+    "INVALID STATE": 'malformed CSV quoting; expected every quoted field to end with a closing "',
+    "LINE SIZE OVER MAXIMUM": "the line is too long to be a ledger row",
+    "INVALID ENCODING": "characters that are not UTF-8",
+}
+
+
+def _structural_errors(con, rejects: str, source: BulkSource, width: int) -> list[ExtractError]:
+    try:
+        found = con.execute(
+            f"SELECT line, error_type::varchar FROM {rejects} ORDER BY line LIMIT {MAX_ERRORS}"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return []
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {rejects}")
+        con.execute(f"DROP TABLE IF EXISTS {rejects}_scan")
+    hint = ""
+    if source.delimiter == ",":
+        hint = ' (in a ","-delimited file a decimal comma must be quoted: "1234,56")'
+    return [
+        ExtractError(
+            source.path.name,
+            int(line),
+            "",
+            _REJECT_MESSAGES.get(kind, kind.lower()).format(width=width)
+            + (hint if kind == "TOO MANY COLUMNS" else ""),
+        )
+        for line, kind in found
+    ]
+
+
+def _references_sql(con, references: BulkReferences) -> None:
+    """The organisation's cost centres and the chart's ranges, as temporary tables."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _bulk_cost_centres "
+        "(cost_centre VARCHAR, parent_code VARCHAR, parent_level VARCHAR)"
+    )
+    if references.cost_centres:
+        con.executemany(
+            "INSERT INTO _bulk_cost_centres VALUES (?, ?, ?)",
+            [(c, p, lvl) for c, (p, lvl) in references.cost_centres.items()],
+        )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _bulk_account_ranges "
+        "(account_from INTEGER, account_to INTEGER, line_code VARCHAR)"
+    )
+    con.executemany("INSERT INTO _bulk_account_ranges VALUES (?, ?, ?)", references.account_ranges)
+
+
+_BAD_ACCOUNT = "not regexp_full_match(account, '[0-9]{4,10}')"
+
+
+def _unmapped_accounts_sql(table: str, where: str) -> str:
+    # Distinct accounts first: a few hundred, not millions, go through the range join.
+    return f"""
+        SELECT account FROM (SELECT DISTINCT account FROM {table} WHERE {where}) AS a
+        WHERE {_BAD_ACCOUNT} OR NOT EXISTS (
+            SELECT 1 FROM _bulk_account_ranges r
+            WHERE cast(left(a.account, 4) AS integer) BETWEEN r.account_from AND r.account_to)
+    """
+
+
+def _unmapped_cost_centres_sql(table: str, where: str) -> str:
+    return f"""
+        SELECT cost_centre FROM (SELECT DISTINCT cost_centre FROM {table} WHERE {where}) AS c
+        WHERE NOT EXISTS (
+            SELECT 1 FROM _bulk_cost_centres o
+            WHERE o.cost_centre = c.cost_centre AND o.parent_level = 'service_area')
+    """
+
+
+def _duplicate_keys_sql(contract: Contract, table: str, where: str) -> str:
+    # Hash the key to one 64-bit value: far cheaper to group than five columns. A hash
+    # collision can only flag a candidate, which the exact path then checks.
+    key = ", ".join(_quoted(k) for k in contract.key)
+    return f"""
+        SELECT hash({key}) AS h FROM {table} WHERE {where}
+        GROUP BY h HAVING count(*) > 1
+    """
+
+
+def _fast_checks(con, contract, load_id, period, references) -> tuple[int, int]:
+    """(rows loaded, rows or values that need the exact path)."""
+    _references_sql(con, references)
+    table = contract.table_name
+    mine = f"_load_id = {_literal(load_id)}"
+    values_ok = " AND ".join(_value_ok(c) for c in contract.columns)
+    (rows, bad_values), *_ = con.execute(
+        f"""
+        SELECT count(*), count(*) FILTER (WHERE NOT coalesce(({values_ok}) AND
+            ({_row_rules(period)}), false))
+        FROM {table} WHERE {mine}
+        """
+    ).fetchall()
+    if bad_values:
+        return rows, bad_values
+    (unmapped,), *_ = con.execute(
+        f"SELECT (SELECT count(*) FROM ({_unmapped_accounts_sql(table, mine)})) + "
+        f"(SELECT count(*) FROM ({_unmapped_cost_centres_sql(table, mine)}))"
+    ).fetchall()
+    if unmapped:
+        return rows, unmapped
+    (duplicates,), *_ = con.execute(
+        f"SELECT count(*) FROM ({_duplicate_keys_sql(contract, table, mine)})"
+    ).fetchall()
+    return rows, duplicates
+
+
+# --- the exact path -------------------------------------------------------------------
+
+
+def _load_exact(con, contract, source, header_of, period, references, lineage, scan) -> int:
+    """Read the file with line numbers; check the doubtful rows with the Python rules."""
+    name = source.path.name
+    lines = "_bulk_lines"
+    fields = ", ".join(
+        f"{_quoted(header_of[c.name])} AS {_quoted('text_' + c.name)}" for c in contract.columns
+    )
+    # One thread: the row number is the record's position in the file.
+    con.execute("SET preserve_insertion_order = true")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {lines} AS "
+        f"SELECT row_number() OVER () AS _record, {fields} FROM {scan}"
+    )
+    record_count = con.execute(f"SELECT count(*) FROM {lines}").fetchall()[0][0]
+    line_of = _line_mapper(source, record_count)
+    converted = ", ".join(
+        f"{_fast_value(c, 'text_' + c.name)} AS {_quoted(c.name)}" for c in contract.columns
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _bulk_typed AS SELECT _record, {converted} FROM {lines}"
+    )
+    values_ok = " AND ".join(_value_ok(c) for c in contract.columns)
+    doubtful = _doubtful_rows(con, lines, f"({values_ok}) AND ({_row_rules(period)})")
+    errors: list[ExtractError] = []
+    corrections: list[dict[str, Any]] = []
+    for fields_of in doubtful.to_dict("records"):
+        line = line_of(int(fields_of["_record"]))
+        row: dict[str, Any] = {}
+        row_ok = True
+        for column in contract.columns:
+            raw = fields_of[f"text_{column.name}"]
+            raw = "" if raw is None or (not isinstance(raw, str) and pd.isna(raw)) else raw
+            try:
+                row[column.name] = column.parse(raw)
+            except ValueError as exc:
+                errors.append(ExtractError(name, line, column.name, f"{exc} (found '{raw}')"))
+                row_ok = False
+        if row_ok:
+            for check in contract.row_checks:
+                for column_name, message in check(row, period):
+                    errors.append(ExtractError(name, line, column_name, message))
+                    row_ok = False
+        if row_ok:
+            row["_record"] = int(fields_of["_record"])
+            corrections.append(row)
+        if len(errors) >= MAX_ERRORS:
+            errors.append(ExtractError(name, 0, "", "too many errors; stopped reading"))
+            break
+    if errors:
+        raise ExtractRefused(errors)
+    _replace_corrected(con, contract, corrections)
+    _insert_exact(con, contract, lineage, line_of, record_count)
+    errors = _mapping_errors(con, contract, name, references, line_of)
+    errors += _duplicate_errors(con, contract, name, line_of)
+    if errors:
+        raise ExtractRefused(errors[:MAX_ERRORS])
+    return record_count
+
+
+def _doubtful_rows(con, lines: str, acceptable: str) -> pd.DataFrame:
+    """Rows the fast conversion could not decide, or that break a period rule."""
+    return con.execute(
+        f"""
+        SELECT l.* FROM {lines} l JOIN _bulk_typed t USING (_record)
+        WHERE NOT coalesce(({acceptable}), false)
+        ORDER BY l._record
+        """
+    ).fetchdf()
+
+
+def _line_mapper(source: BulkSource, record_count: int):
+    """Record number -> physical line. One line per record unless a quoted field holds a
+    line break (or blank lines sit between rows); then the lines are counted by reading
+    the file as CSV, which only this slow path does."""
+    trailing_blank = _trailing_blank_lines(source.readable)
+    if source.physical_lines - trailing_blank == record_count + 1:
+        return lambda record: record + 1
+    import csv
+
+    starts: list[int] = []
+    with source.readable.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f, delimiter=source.delimiter, quotechar='"')
+        line_no = 1
+        for index, record in enumerate(reader):
+            start = line_no
+            line_no = reader.line_num + 1
+            if index == 0 or not record or all(not c.strip() for c in record):
+                continue
+            starts.append(start)
+    return lambda record: starts[record - 1] if record - 1 < len(starts) else 0
+
+
+def _trailing_blank_lines(path: Path) -> int:
+    with path.open("rb") as f:
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(max(0, size - 4096))
+        tail = f.read()
+    stripped = tail.rstrip(b"\r\n \t")
+    return tail[len(stripped) :].count(b"\n") - 1 if tail.endswith(b"\n") else 0
+
+
+def _replace_corrected(con, contract: Contract, corrections: list[dict[str, Any]]) -> None:
+    """Values the Python rules accepted where the fast conversion could not decide."""
+    if not corrections:
+        return
+    frame = pd.DataFrame(
+        {
+            "_record": [r["_record"] for r in corrections],
+            **{
+                c.name: pd.Series(
+                    [None if r[c.name] is None else str(r[c.name]) for r in corrections],
+                    dtype="object",
+                )
+                for c in contract.columns
+            },
+        }
+    )
+    con.register("_bulk_corrections", frame)
+    try:
+        assignments = ", ".join(
+            f"{_quoted(c.name)} = CAST(k.{_quoted(c.name)} AS {c.duckdb_type})"
+            for c in contract.columns
+        )
+        con.execute(
+            f"UPDATE _bulk_typed SET {assignments} FROM _bulk_corrections k "
+            "WHERE _bulk_typed._record = k._record"
+        )
+    finally:
+        con.unregister("_bulk_corrections")
+
+
+def _insert_exact(con, contract: Contract, lineage: dict[str, Any], line_of, records) -> None:
+    names = ", ".join(_quoted(c.name) for c in contract.columns)
+    # With one line per record the line is arithmetic; otherwise it is looked up.
+    if line_of(1) == 2 and line_of(records) == records + 1:
+        line_sql = "_record + 1"
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE _bulk_line_of (_record BIGINT, line INTEGER)")
+        con.executemany(
+            "INSERT INTO _bulk_line_of VALUES (?, ?)",
+            [(r, line_of(r)) for r in range(1, records + 1)],
+        )
+        line_sql = "(SELECT line FROM _bulk_line_of o WHERE o._record = t._record)"
+    con.execute(
+        f"""
+        INSERT INTO {contract.table_name} ({names}, _load_id, _reporting_period,
+            _source_file, _source_sha256, _source_line, _loaded_at)
+        SELECT {names}, ?, ?, ?, ?, CAST({line_sql} AS INTEGER), ?
+        FROM _bulk_typed t ORDER BY _record
+        """,
+        [
+            lineage["_load_id"],
+            lineage["_reporting_period"],
+            lineage["_source_file"],
+            lineage["_source_sha256"],
+            lineage["_loaded_at"],
+        ],
+    )
+
+
+def _mapping_errors(con, contract, name, references, line_of) -> list[ExtractError]:
+    errors: list[ExtractError] = []
+    typed = "_bulk_typed"
+    ranges = ", ".join(f"{a}-{b} {line}" for a, b, line in references.account_ranges)
+    for account, record in con.execute(
+        f"""
+        SELECT account, min(_record) FROM {typed}
+        WHERE account IN ({_unmapped_accounts_sql(typed, "true")})
+        GROUP BY account ORDER BY 2 LIMIT {MAX_ERRORS}
+        """
+    ).fetchall():
+        errors.append(
+            ExtractError(
+                name,
+                line_of(int(record)),
+                "account",
+                f"account {account} is in no range of the chart of accounts "
+                f"({references.account_ranges_file}); expected a main account in one of "
+                f"{ranges} (first occurrence)",
+            )
+        )
+    for cost_centre, record in con.execute(
+        f"""
+        SELECT cost_centre, min(_record) FROM {typed}
+        WHERE cost_centre IN ({_unmapped_cost_centres_sql(typed, "true")})
+        GROUP BY cost_centre ORDER BY 2 LIMIT {MAX_ERRORS}
+        """
+    ).fetchall():
+        known = references.cost_centres.get(cost_centre)
+        if known is None:
+            what = f"unknown cost centre '{cost_centre}'"
+        else:
+            what = f"cost centre '{cost_centre}' belongs to '{known[0]}' ({known[1] or 'unknown'})"
+        errors.append(
+            ExtractError(
+                name,
+                line_of(int(record)),
+                "cost_centre",
+                f"{what}: it is in no service area; expected an org_code of level cost_centre "
+                f"under a service area in {references.organisation_file} (first occurrence)",
+            )
+        )
+    return errors
+
+
+def _duplicate_errors(con, contract, name, line_of) -> list[ExtractError]:
+    key = ", ".join(_quoted(k) for k in contract.key)
+    found = con.execute(
+        f"""
+        SELECT {key}, min(_record) AS first_record, list(_record ORDER BY _record) AS records
+        FROM _bulk_typed GROUP BY {key} HAVING count(*) > 1
+        ORDER BY first_record LIMIT {MAX_ERRORS}
+        """
+    ).fetchall()
+    errors = []
+    for row in found:
+        values, first, records = row[: len(contract.key)], row[-2], row[-1]
+        described = ", ".join(f"{k}={v}" for k, v in zip(contract.key, values, strict=True))
+        for record in records[1:]:
+            errors.append(
+                ExtractError(
+                    name,
+                    line_of(int(record)),
+                    contract.key[-1],
+                    f"duplicate key ({described}); first seen on line {line_of(int(first))}; "
+                    "expected one row per key",
+                )
+            )
+    return errors
