@@ -58,8 +58,9 @@ class PipelineRun:
     seconds: float
 
 
-def run_pipeline(folder: Path, published: Path) -> PipelineRun:
-    """`warehouse run FOLDER` into a warehouse of the test's own, capturing what it prints."""
+def run_pipeline(folder: Path | list[Path], published: Path, *options: str) -> PipelineRun:
+    """`warehouse run FOLDER...` into a warehouse of the test's own, capturing what it
+    prints. Several folders load in one run."""
     import contextlib
     import io
 
@@ -71,7 +72,8 @@ def run_pipeline(folder: Path, published: Path) -> PipelineRun:
         mp.setenv("KUNTASEURANTA_WAREHOUSE", str(published))
         mp.delenv("KUNTASEURANTA_WORKING", raising=False)
         mp.delenv("DAGSTER_HOME", raising=False)
-        code = main(["run", str(folder)])
+        folders = folder if isinstance(folder, list) else [folder]
+        code = main(["run", *(str(f) for f in folders), *options])
     return PipelineRun(code, out.getvalue(), published, time.monotonic() - started)
 
 

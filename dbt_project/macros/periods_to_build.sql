@@ -16,7 +16,7 @@
 {% endmacro %}
 
 {% macro periods_to_build(column='reporting_period') %}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not execute or this is none or not is_incremental() -%}
         {{ return('true') }}
     {%- endif -%}
     {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}

@@ -9,6 +9,7 @@
 -- Budget vs. actual per reporting period, organisation unit (every level) and report line
 -- (leaves and computed subtotals). Subtotals and unit roll-ups are computed from the leaves.
 -- Incremental: a run rebuilds the periods whose deliveries changed, not the history.
+-- depends_on: {{ ref('int_period_signatures') }}
 with
 
 rolled_up as (

@@ -1,0 +1,313 @@
+"""Account-level ledgers: the bulk loader's checks, and the pipeline on account rows.
+
+The embedded delivery is rewritten at the finance system's grain (tests/deliveries.py:
+by_account): two cost centres per service area, every figure split over two accounts of
+its line's range. The printed figures stay as they are, so the warehouse must reproduce
+the report from the accounts exactly as it does from the report lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.contracts import CONTRACTS
+from orchestration.lib.csv_reader import ExtractRefused
+from orchestration.lib.loader import load_delivery
+from orchestration.lib.paths import DBT_PROJECT_DIR, DEFAULT_DELIVERY_DIR, REFERENCE_DIR
+from orchestration.lib.validation import load_account_ranges, load_report_lines, validate_delivery
+from tests.conftest import PipelineRun, run_pipeline
+from tests.deliveries import by_account, deliver
+
+HEADER = "fiscal_year;period;cost_centre;account;scenario;amount;unit"
+
+
+@pytest.fixture
+def account_delivery(tmp_path: Path) -> Path:
+    return by_account(DEFAULT_DELIVERY_DIR, tmp_path / "2023-03")
+
+
+def _ledger(folder: Path) -> Path:
+    return folder / "ledger_accounts.csv"
+
+
+def _rewrite(folder: Path, old: str, new: str) -> None:
+    path = _ledger(folder)
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _line_of(folder: Path, text: str) -> int:
+    lines = _ledger(folder).read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if line.startswith(text))
+
+
+def _refusal(folder: Path) -> list[str]:
+    with pytest.raises(ExtractRefused) as refused:
+        validate_delivery(folder, check_bulk=True)
+    return [str(e) for e in refused.value.errors]
+
+
+def _append(folder: Path, row: str) -> int:
+    path = _ledger(folder)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + row + "\n", encoding="utf-8")
+    return len(text.splitlines()) + 1
+
+
+# --- the loader's checks: each shown passing and failing --------------------------------
+
+
+def test_an_account_level_delivery_is_valid_with_every_row_counted(account_delivery: Path):
+    delivery = validate_delivery(account_delivery, check_bulk=True)
+    extract = delivery.extracts["ledger_accounts"]
+    assert extract.row_count == 184 * 4  # every ledger figure split over 2 x 2
+    assert "ledger" not in delivery.extracts
+
+
+def test_an_account_in_no_range_of_the_chart_is_refused(account_delivery: Path):
+    line = _append(account_delivery, "2023;3;VAKA-KP1;501000;actual;-100;1")  # tax revenue
+    errors = _refusal(account_delivery)
+    assert len(errors) == 1
+    assert errors[0].startswith(f"ledger_accounts.csv:{line} column 'account': account 501000")
+    assert "in no range of the chart of accounts (seeds/reference/account_ranges.csv)" in errors[0]
+    assert "4400-4599 palvelujen_ostot" in errors[0]
+
+
+def test_a_cost_centre_in_no_service_area_is_refused(account_delivery: Path):
+    org = account_delivery / "organisation.csv"
+    org.write_text(
+        org.read_text(encoding="utf-8") + "HYTO-KP9;cost_centre;HYTO;Toimialan kustannuspaikka;\n",
+        encoding="utf-8",
+    )
+    under_department = _append(account_delivery, "2023;3;HYTO-KP9;4400;actual;-100;1")
+    unknown = _append(account_delivery, "2023;3;NOWHERE;4400;actual;-100;1")
+    errors = _refusal(account_delivery)
+    assert errors == [
+        f"ledger_accounts.csv:{under_department} column 'cost_centre': cost centre 'HYTO-KP9' "
+        "belongs to 'HYTO' (department): it is in no service area; expected an org_code of "
+        "level cost_centre under a service area in organisation.csv (first occurrence)",
+        f"ledger_accounts.csv:{unknown} column 'cost_centre': unknown cost centre 'NOWHERE': "
+        "it is in no service area; expected an org_code of level cost_centre under a service "
+        "area in organisation.csv (first occurrence)",
+    ]
+
+
+def test_a_duplicate_key_names_both_lines(account_delivery: Path):
+    first = _line_of(account_delivery, "2023;3;VAKA-KP1;4400;actual;")
+    text = _ledger(account_delivery).read_text(encoding="utf-8").splitlines()[first - 1]
+    again = _append(account_delivery, text)
+    errors = _refusal(account_delivery)
+    assert errors == [
+        f"ledger_accounts.csv:{again} column 'scenario': duplicate key (fiscal_year=2023, "
+        "period=3, cost_centre=VAKA-KP1, account=4400, scenario=actual); first seen on line "
+        f"{first}; expected one row per key"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bad", "column", "message"),
+    [
+        ("-12,3,4", "amount", "more than one ',' or '.'"),
+        ("1,234", "amount", "'1,234' is ambiguous"),
+        ("abc", "amount", "not a number"),
+    ],
+)
+def test_a_bad_amount_is_refused_with_its_line_and_column(
+    account_delivery: Path, bad: str, column: str, message: str
+):
+    line = _line_of(account_delivery, "2023;3;VAKA-KP1;4400;actual;")
+    row = _ledger(account_delivery).read_text(encoding="utf-8").splitlines()[line - 1]
+    _rewrite(account_delivery, row, row.rsplit(";", 2)[0] + f";{bad};1")
+    errors = _refusal(account_delivery)
+    assert len(errors) == 1
+    assert errors[0].startswith(f"ledger_accounts.csv:{line} column '{column}': ")
+    assert message in errors[0] and f"(found '{bad}')" in errors[0]
+
+
+def test_period_rules_apply_to_account_rows(account_delivery: Path):
+    line = _append(account_delivery, "2023;6;VAKA-KP1;4400;actual;-100;1")
+    errors = _refusal(account_delivery)
+    assert errors == [
+        f"ledger_accounts.csv:{line} column 'period': actual up to month 6 lies after the "
+        "reporting period 2023-03; expected at most 3"
+    ]
+
+
+def test_a_ragged_row_is_refused_with_its_line(account_delivery: Path):
+    line = _append(account_delivery, "2023;3;VAKA-KP1;4400;actual;-100")
+    errors = _refusal(account_delivery)
+    assert errors == [
+        f"ledger_accounts.csv:{line}: truncated row: fewer fields than the header's 7"
+    ]
+
+
+def test_numbers_as_excel_writes_them_load_with_their_exact_values(
+    account_delivery: Path, tmp_path: Path
+):
+    """Thousands separators, a trailing minus, a BOM and CRLF: the exact path reads them."""
+    line = _line_of(account_delivery, "2023;3;VAKA-KP1;4400;actual;")
+    row = _ledger(account_delivery).read_text(encoding="utf-8").splitlines()[line - 1]
+    amount = Decimal(row.split(";")[5].replace(",", "."))
+    assert amount < -1000
+    spaced = f"{-amount:,.0f}".replace(",", "\u00a0") + "-"  # "31\u00a0081-"
+    _rewrite(account_delivery, row, row.rsplit(";", 2)[0] + f";{spaced};1")
+    path = _ledger(account_delivery)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    delivery = validate_delivery(account_delivery)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    load_delivery(con, delivery, list(CONTRACTS.values()))
+    loaded = con.execute(
+        "select amount, _source_line from raw.ledger_accounts where cost_centre = 'VAKA-KP1' "
+        "and account = '4400' and scenario = 'actual' and fiscal_year = 2023"
+    ).fetchall()
+    assert loaded == [(amount, line)]
+    assert con.execute("select count(*) from raw.ledger_accounts").fetchall() == [(736,)]
+
+
+def test_a_refused_account_file_leaves_the_warehouse_as_it_was(
+    account_delivery: Path, tmp_path: Path
+):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    load_delivery(con, validate_delivery(DEFAULT_DELIVERY_DIR), list(CONTRACTS.values()))
+    before = con.execute("select count(*), max(loaded_at) from raw.load_log").fetchall()
+    _append(account_delivery, "2023;3;VAKA-KP1;501000;actual;-100;1")
+    delivery = validate_delivery(account_delivery)  # rows are checked as they load
+    with pytest.raises(ExtractRefused, match="account 501000"):
+        load_delivery(con, delivery, list(CONTRACTS.values()), dt.datetime(2030, 1, 1))
+    assert con.execute("select count(*), max(loaded_at) from raw.load_log").fetchall() == before
+    assert con.execute("select count(*) from raw.ledger_accounts").fetchall() == [(0,)]
+
+
+def test_a_delivery_gives_its_operating_ledger_once(account_delivery: Path):
+    shutil.copyfile(DEFAULT_DELIVERY_DIR / "ledger.csv", account_delivery / "ledger.csv")
+    errors = _refusal(account_delivery)
+    assert errors == [
+        "ledger_accounts.csv: both ledger.csv and ledger_accounts.csv give the operating "
+        "figures; expected one of them, so that nothing is counted twice"
+    ]
+    (account_delivery / "ledger.csv").unlink()
+    _ledger(account_delivery).unlink()
+    assert _refusal(account_delivery) == [
+        "ledger.csv: the operating ledger is missing from 2023-03/; expected ledger.csv "
+        "(by report line) or ledger_accounts.csv (by account and cost centre)"
+    ]
+
+
+def test_the_chart_of_accounts_maps_every_range_to_one_leaf_line(tmp_path: Path):
+    report_lines = load_report_lines()
+    ranges = load_account_ranges(report_lines)
+    assert len(ranges.rows) == 13
+    bad = tmp_path / "account_ranges.csv"
+    text = (REFERENCE_DIR / "account_ranges.csv").read_text(encoding="utf-8")
+    bad.write_text(text + "4500;4520;toimintakulut;Päällekkäinen\n", encoding="utf-8")
+    with pytest.raises(ExtractRefused) as refused:
+        load_account_ranges(report_lines, tmp_path)
+    assert [str(e) for e in refused.value.errors] == [
+        "account_ranges.csv:15 column 'line_code': 'toimintakulut' is not a leaf operating "
+        "line; expected one of "
+        + ", ".join(
+            sorted(
+                r["line_code"]
+                for r in report_lines.rows
+                if r["statement"] == "operating" and r["line_type"] == "leaf"
+            )
+        ),
+        "account_ranges.csv:15 column 'account_from': overlaps the range 4400-4599 on line 8; "
+        "expected each account in one range",
+    ]
+
+
+# --- the pipeline on account rows -------------------------------------------------------
+
+FIGURES = (
+    "reporting_period, org_code, line_code, prior_year_actual, prior_year_same_period_actual, "
+    "budget, actual, remaining, realised_pct, forecast_linear, forecast_seasonal"
+)
+
+
+@pytest.fixture(scope="module")
+def account_runs(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path):
+    """Q1 by account, then Q2 by account as a second (incremental) run; and both quarters
+    loaded in one run into a new warehouse (a full build)."""
+    work = tmp_path_factory.mktemp("accounts")
+    q1 = by_account(DEFAULT_DELIVERY_DIR, work / "source" / "2023-03")
+    q2 = deliver(work / "inbox", "2023-06", q1)
+    first = run_pipeline(q1, work / "incremental" / "w.duckdb")
+    second = run_pipeline(q2, work / "incremental" / "w.duckdb")
+    both = run_pipeline([q1, q2], work / "full" / "w.duckdb")
+    return first, second, both
+
+
+def _figures(published: Path, table: str, columns: str, where: str = "true") -> set[tuple]:
+    with duckdb.connect(str(published), read_only=True) as con:
+        return set(con.execute(f"select {columns} from marts.{table} where {where}").fetchall())
+
+
+def test_the_report_is_reproduced_from_account_rows(
+    account_runs: tuple[PipelineRun, ...], embedded_run: PipelineRun
+):
+    first = account_runs[0]
+    assert first.exit_code == 0, first.output
+    assert "raw/ledger_accounts        736 rows loaded" in first.output
+    for check in ("leaf_figures_match_control", "service_area_subtotals_reconcile"):
+        assert re.search(
+            rf"{check} passed: \d+ figures, \d+ rounding differences, 0 failing", first.output
+        )
+    by_line = _figures(embedded_run.published, "fct_budget_vs_actual", FIGURES)
+    by_account_rows = _figures(
+        first.published,
+        "fct_budget_vs_actual",
+        FIGURES,
+        "org_code not like '%-KP_' and reporting_period = '2023-03'",
+    )
+    assert len(by_line) == 120 and by_account_rows == by_line
+    cost_centres = _figures(
+        first.published,
+        "fct_budget_vs_actual",
+        "org_code",
+        "org_code like '%-KP_' and reporting_period = '2023-03'",
+    )
+    assert len(cost_centres) == 8  # the cost centres are units of their own too
+
+
+def test_a_new_quarter_builds_only_its_own_period(account_runs: tuple[PipelineRun, ...]):
+    second = account_runs[1]
+    assert second.exit_code == 0, second.output
+    run_id = re.search(r"Run (\S+) succeeded", second.output).group(1)
+    target = next((DBT_PROJECT_DIR / "target").glob(f"warehouse_dbt_models-{run_id[:7]}-*"))
+    for model in ("int_ledger_accounts_aggregated", "fct_budget_vs_actual"):
+        compiled = next(target.glob(f"compiled/**/{model}.sql")).read_text(encoding="utf-8")
+        assert "reporting_period in ('2023-06')" in compiled, model
+
+
+def test_incremental_runs_equal_a_full_build(account_runs: tuple[PipelineRun, ...]):
+    _, incremental, full = account_runs
+    assert full.exit_code == 0, full.output
+    assert "Delivery:" in full.output and full.output.count("Delivery:") == 2
+    for table, columns in (
+        ("fct_budget_vs_actual", FIGURES),
+        (
+            "fct_control_total_reconciliation",
+            "reporting_period, statement, org_code, line_code, measure, expected_value, "
+            "computed_value, tolerance, reconciliation_status",
+        ),
+    ):
+        built_in_steps = _figures(incremental.published, table, columns)
+        built_at_once = _figures(full.published, table, columns)
+        assert {row[0] for row in built_in_steps} == {"2023-03", "2023-06"}
+        assert built_in_steps == built_at_once, table
+
+
+def test_several_deliveries_in_one_run_must_be_an_unbroken_run_of_quarters(tmp_path: Path):
+    from orchestration.lib.cli import main
+
+    q1, q3 = tmp_path / "2023-03", tmp_path / "2023-09"
+    assert main(["run", str(q1), str(q3)]) == 2
