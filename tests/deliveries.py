@@ -116,9 +116,8 @@ def by_account(source: Path, target: Path, cost_centres_per_area: int = 2) -> Pa
         parts = _split(figure, len(centres[org]) * len(accounts))
         slots = [(c, a) for c in centres[org] for a in accounts]
         for (centre, account), part in zip(slots, parts, strict=True):
-            out.append(
-                f"{year};{period};{centre};{account};{scenario};{str(part).replace('.', ',')};{unit}"
-            )
+            amount_text = str(part).replace(".", ",")
+            out.append(f"{year};{period};{centre};{account};{scenario};{amount_text};{unit}")
     (target / "ledger_accounts.csv").write_text("\n".join(out) + "\n", encoding="utf-8")
     return target
 

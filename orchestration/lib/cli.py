@@ -207,9 +207,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not checks_passed:
             print("REFUSED: figures do not reconcile (marked ! above).")
         if result.success and not published:
-            skipped = sorted(
-                event.step_key for event in result.all_events if event.is_step_skipped
-            )
+            skipped = sorted(event.step_key for event in result.all_events if event.is_step_skipped)
             print(f"FAILED: the run did not reach publication (skipped: {', '.join(skipped)}).")
         if published:
             print(f"Run {result.run_id} failed after publishing {_shown(warehouse_path())}.")

@@ -199,8 +199,7 @@ def load_account_ranges(
                     name,
                     line,
                     "account_to",
-                    "expected a range of four-digit main accounts with account_from <= "
-                    "account_to",
+                    "expected a range of four-digit main accounts with account_from <= account_to",
                 )
             )
         if row["line_code"] not in leaves:
