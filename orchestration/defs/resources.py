@@ -2,12 +2,16 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from orchestration.lib.dbt_project import DBT_PROJECT
-from orchestration.lib.paths import evidence_dir, warehouse_path, working_path
-from orchestration.lib.resources import WarehouseFiles
+from orchestration.lib.paths import (
+    duckdb_memory_limit,
+    evidence_dir,
+    warehouse_path,
+    working_path,
+)
+from orchestration.lib.resources import WarehouseDbtCliResource, WarehouseFiles
 
 
 @dg.definitions
@@ -16,14 +20,17 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             # Every step of a run reads and writes the working file; readers never see it.
-            "duckdb": DuckDBResource(database=str(working)),
+            "duckdb": DuckDBResource(
+                database=str(working),
+                connection_config={"memory_limit": duckdb_memory_limit()},
+            ),
             "warehouse_files": WarehouseFiles(
                 published_path=str(warehouse_path()),
                 working_path=str(working),
                 evidence_dir=str(evidence_dir()),
             ),
             # The dbt installed beside this Python, whether or not the venv is on PATH.
-            "dbt": DbtCliResource(
+            "dbt": WarehouseDbtCliResource(
                 project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "dbt")
             ),
         }

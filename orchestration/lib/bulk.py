@@ -166,34 +166,36 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _fast_value(column: Column, source_column: str) -> str:
+# The numbers the contract reads without a doubt: digits with an optional minus and at most
+# one decimal separator followed by 1, 2 or 4 decimals, or by 3 decimals after an integer
+# part that cannot be a thousands group ("0,125", "1234,567"). "1,234" could be either, so
+# it is left to the Python rule, which refuses it; so are spaces, signs and everything else.
+_PLAIN_DECIMAL = "-?([0-9]+([.,]([0-9]{1,2}|[0-9]{4}))?|(0[0-9]*|[1-9][0-9]{3,})[.,][0-9]{3})"
+_PLAIN_INTEGER = "[0-9]{1,9}"
+
+
+def _fast_value(column: Column, source_column: str, exact: bool = False) -> str:
     """SQL converting one text field the way the contract reads it, or NULL when the
-    fast conversion cannot decide (the row then goes through the Python rules)."""
-    raw = f"trim({_quoted(source_column)})"
+    fast conversion cannot decide (the row then goes through the Python rules).
+
+    DuckDB's own casts are more lenient than the contract ('3.5' -> 4, '1e3', '1_000'), so
+    a value is cast only after it matched one of the plain forms above. The fast path does
+    not trim: a padded value fails a check and sends the file down the exact path, which
+    trims as the Python rules do.
+    """
+    raw = _quoted(source_column)
     if column.type == "integer":
         return (
-            f"case when regexp_full_match({raw}, '-?[0-9]{{1,9}}') then cast({raw} as integer) end"
+            f"case when regexp_full_match({raw}, '{_PLAIN_INTEGER}') "
+            f"then cast({raw} as integer) end"
         )
     if column.type == "decimal":
-        # Plain numbers only: digits, an optional leading minus and one ',' or '.' with at
-        # most four decimals. Three decimals after a short integer part ("1,234") could be
-        # a thousands separator: the Python rule refuses it, so it is left to that rule.
-        separator = f"greatest(strpos({raw}, ','), strpos({raw}, '.'))"
-        digits_before = f"({separator} - 1 - (left({raw}, 1) = '-')::integer)"
         return (
-            f"case when length({raw}) between 1 and 19"
-            f" and translate(ltrim({raw}, '-'), '0123456789,.', '') = ''"
-            f" and ltrim({raw}, '-') <> ''"
-            f" and length({raw}) - length(translate({raw}, ',.', '')) <= 1"
-            f" and length({raw}) - length(replace({raw}, '-', '')) <= 1"
-            f" and not ({separator} > 0 and length({raw}) - {separator} not between 1 and 4)"
-            f" and not ({separator} > 0 and length({raw}) - {separator} = 3"
-            f" and {digits_before} between 1 and 3"
-            f" and substr(ltrim({raw}, '-'), 1, 1) <> '0')"
-            f" then try_cast(replace({raw}, ',', '.') as decimal(18, 4)) end"
+            f"case when regexp_full_match({raw}, '{_PLAIN_DECIMAL}') "
+            f"then try_cast(replace({raw}, ',', '.') as decimal(18, 4)) end"
         )
     if column.type in ("code", "account", "enum", "text"):
-        return f"nullif({raw}, '')"
+        return f"nullif(trim({raw}), '')" if exact else f"nullif({raw}, '')"
     raise NotImplementedError(f"bulk extracts do not take {column.type} columns")
 
 
@@ -251,7 +253,13 @@ def load_bulk(
         f"store_rejects=true, rejects_table={_literal(rejects)}, "
         f"rejects_scan={_literal(rejects + '_scan')})"
     )
-    _insert_fast(con, contract, scan, header_of, lineage)
+    # Rows are identified by their key, not their position: DuckDB may load them in any
+    # order, which lets it load in parallel in less memory.
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        _insert_fast(con, contract, scan, header_of, lineage)
+    finally:
+        con.execute("RESET preserve_insertion_order")
     structural = _structural_errors(con, rejects, source, len(source.header))
     if structural:
         raise ExtractRefused(structural[:MAX_ERRORS])
@@ -417,7 +425,8 @@ def _load_exact(con, contract, source, header_of, period, references, lineage, s
     record_count = con.execute(f"SELECT count(*) FROM {lines}").fetchall()[0][0]
     line_of = _line_mapper(source, record_count)
     converted = ", ".join(
-        f"{_fast_value(c, 'text_' + c.name)} AS {_quoted(c.name)}" for c in contract.columns
+        f"{_fast_value(c, 'text_' + c.name, exact=True)} AS {_quoted(c.name)}"
+        for c in contract.columns
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _bulk_typed AS SELECT _record, {converted} FROM {lines}"

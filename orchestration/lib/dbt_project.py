@@ -15,3 +15,41 @@ def require_manifest() -> None:
             f"dbt manifest not found at {DBT_PROJECT.manifest_path}; prepare it with "
             "`make setup` (runs dbt parse)"
         )
+
+
+def dbt_vars(warehouse: str) -> str:
+    """The --vars of every dbt command the pipeline runs: the file it builds in."""
+    import json
+
+    return json.dumps({"warehouse_path": warehouse})
+
+
+def parse() -> None:
+    """`dbt parse` as set-up runs it: the manifest Dagster loads, and dbt's partial-parse
+    state for the pipeline's own working file, so that a run re-parses only what changed
+    (dbt parses everything again when its vars differ from those of the saved state)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from orchestration.lib.paths import working_path
+
+    dbt = Path(sys.executable).parent / "dbt"
+    subprocess.run(
+        [
+            str(dbt),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--vars",
+            dbt_vars(str(working_path())),
+        ],
+        check=True,
+    )
+
+
+if __name__ == "__main__":
+    parse()

@@ -33,3 +33,10 @@ def evidence_dir() -> Path:
 def inbox_dir() -> Path:
     """Where deliveries land, one folder per reporting period (KUNTASEURANTA_INBOX)."""
     return Path(os.environ.get("KUNTASEURANTA_INBOX", PROJECT_ROOT / "inbox"))
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for the pipeline's connections and dbt's
+    (KUNTASEURANTA_DUCKDB_MEMORY_LIMIT). DuckDB spills to disk beyond it, so the whole run
+    (Dagster, dbt and DuckDB) stays within about 1 GB at 10 million ledger rows."""
+    return os.environ.get("KUNTASEURANTA_DUCKDB_MEMORY_LIMIT", "400MB")

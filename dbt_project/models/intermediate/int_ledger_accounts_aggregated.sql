@@ -18,28 +18,15 @@ ledger as (
 
 ),
 
-account_ranges as (
+account_lines as (
 
-    select * from {{ ref('account_ranges') }}
+    select * from {{ ref('int_account_ranges_expanded') }}
 
 ),
 
 signatures as (
 
     select * from {{ ref('int_period_signatures') }}
-
-),
-
--- A few hundred distinct accounts go through the range join, not millions of rows.
-account_lines as (
-
-    select
-        accounts.account,
-        account_ranges.line_code
-    from (select distinct account, main_account from ledger) as accounts
-    inner join account_ranges
-        on accounts.main_account between account_ranges.account_from
-        and account_ranges.account_to
 
 ),
 
@@ -54,11 +41,10 @@ aggregated as (
         ledger.scenario,
         cast(sum(ledger.amount_eur) as decimal(18, 2)) as amount_eur,
         max(ledger.reported_unit) as reported_unit,
-        cast(count(*) as integer) as figures,
-        min(ledger.load_id) as load_id
+        cast(count(*) as integer) as figures
     from ledger
     inner join account_lines
-        on account_lines.account = ledger.account
+        on account_lines.main_account = ledger.main_account
     group by
         ledger.reporting_period,
         ledger.fiscal_year,

@@ -1,6 +1,6 @@
 """dbt models as Dagster assets: raw -> staging -> intermediate -> marts in one graph."""
 
-import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,7 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.ingest.assets import WAREHOUSE_POOL
-from orchestration.lib.dbt_project import DBT_PROJECT, require_manifest
+from orchestration.lib.dbt_project import DBT_PROJECT, dbt_vars, require_manifest
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -28,6 +28,12 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
 
 
 require_manifest()
+
+
+def _import_later_steps() -> None:
+    import great_expectations  # noqa: F401  (the reconciliation checks)
+
+    import orchestration.lib.report.pdf  # noqa: F401  (the interim report)
 
 
 class DbtBuildConfig(dg.Config):
@@ -52,8 +58,17 @@ def warehouse_dbt_models(
 ):
     # dbt builds in the run's working file, the same one the DuckDB resource opens. Data
     # tests guard every run; unit tests check the SQL's logic and run with the test suite.
-    dbt_vars = json.dumps({"warehouse_path": duckdb.database})
-    args = ["build", "--no-use-colors", "--exclude-resource-type", "unit_test", "--vars", dbt_vars]
+    args = [
+        "build",
+        "--no-use-colors",
+        "--exclude-resource-type",
+        "unit_test",
+        "--vars",
+        dbt_vars(duckdb.database),
+    ]
     if config.full_refresh:
         args.append("--full-refresh")
+    # While dbt builds (in its own process), this process mostly waits for dbt's events:
+    # import what the checks and the report need meanwhile, not after.
+    threading.Thread(target=_import_later_steps, daemon=True).start()
     yield from dbt.cli(args, context=context).stream()

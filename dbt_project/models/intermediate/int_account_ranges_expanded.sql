@@ -1,0 +1,43 @@
+-- The chart of accounts as one row per main account (0000-9999) that a range covers, so
+-- that millions of ledger rows find their report line by an equality join on a small
+-- table, not by a range join.
+with
+
+digits as (
+
+    select 0 as digit union all select 1 union all select 2 union all select 3
+    union all select 4 union all select 5 union all select 6 union all select 7
+    union all select 8 union all select 9
+
+),
+
+main_accounts as (
+
+    select thousands.digit * 1000 + hundreds.digit * 100 + tens.digit * 10 + ones.digit
+        as main_account
+    from digits as thousands
+    cross join digits as hundreds
+    cross join digits as tens
+    cross join digits as ones
+
+),
+
+account_ranges as (
+
+    select * from {{ ref('account_ranges') }}
+
+),
+
+expanded as (
+
+    select
+        main_accounts.main_account,
+        account_ranges.line_code
+    from main_accounts
+    inner join account_ranges
+        on main_accounts.main_account between account_ranges.account_from
+        and account_ranges.account_to
+
+)
+
+select * from expanded
