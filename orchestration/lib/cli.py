@@ -28,6 +28,8 @@ from orchestration.lib.reporting_period import ReportingPeriod
 from orchestration.lib.validation import parse_extract, validate_delivery
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+# A report prints about a hundred rounded figures; a large city's has thousands.
+MAX_ROUNDING_SHOWN = 100
 
 
 def _shown(path: Path) -> str:
@@ -106,8 +108,13 @@ def _print_reconciliation(result) -> bool:
         rounding += details["rounding"]
     if rounding:
         print(f"  Rounding differences within tolerance ({len(rounding)}):")
-        for figure in rounding:
+        for figure in rounding[:MAX_ROUNDING_SHOWN]:
             print(_figure_line("~", figure))
+        if len(rounding) > MAX_ROUNDING_SHOWN:
+            print(
+                f"    ... and {len(rounding) - MAX_ROUNDING_SHOWN} more: every one is in the "
+                "evidence below and in marts.fct_control_total_reconciliation"
+            )
     if evidence:
         print(f"  Evidence (JSON and data docs): {_shown(evidence)}")
     return all(e.passed for e in evaluations)
