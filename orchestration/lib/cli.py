@@ -20,7 +20,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from orchestration.lib.contracts import CONTRACTS, REPORT_LINES, Contract, contract_for_file
+from orchestration.lib.contracts import (
+    ACCOUNT_RANGES,
+    CONTRACTS,
+    REPORT_LINES,
+    Contract,
+    contract_for_file,
+)
 from orchestration.lib.csv_reader import ExtractRefused
 from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, PROJECT_ROOT, warehouse_path
 from orchestration.lib.report.cli import add_report_parser
@@ -397,12 +403,13 @@ def contracts_markdown() -> str:
         "contract, nothing of that reporting period is loaded.",
         "",
     ]
-    for contract in [*CONTRACTS.values(), REPORT_LINES]:
-        where = (
-            "shipped in `seeds/reference/`"
-            if contract is REPORT_LINES
-            else ("required" if contract.required else "optional") + " in every delivery"
-        )
+    for contract in [*CONTRACTS.values(), REPORT_LINES, ACCOUNT_RANGES]:
+        if contract in (REPORT_LINES, ACCOUNT_RANGES):
+            where = "shipped in `seeds/reference/`"
+        elif contract.kind in ("ledger", "ledger_accounts"):
+            where = "one of ledger and ledger_accounts in every delivery"
+        else:
+            where = ("required" if contract.required else "optional") + " in every delivery"
         out += [
             f"## {contract.title}: `{contract.kind}.csv` ({where})",
             "",
