@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +37,7 @@ def test_each_documented_example_row_is_valid(contract: Contract, tmp_path: Path
     example = contract.example_row()
     path = tmp_path / f"{contract.kind}.csv"
     _write_example(path, example)
-    parsed = parse_extract(path, contract, ReportingPeriod(2023, 3))
+    parsed = parse_extract(path, _row_by_row(contract), ReportingPeriod(2023, 3))
     assert len(parsed.rows) == 1
 
 
@@ -50,8 +51,14 @@ def test_each_example_row_breaks_when_a_required_value_is_missing(
     path = tmp_path / f"{contract.kind}.csv"
     _write_example(path, example)
     with pytest.raises(ExtractRefused) as refused:
-        parse_extract(path, contract, ReportingPeriod(2023, 3))
+        parse_extract(path, _row_by_row(contract), ReportingPeriod(2023, 3))
     assert [(e.line, e.column) for e in refused.value.errors] == [(2, first_required)]
+
+
+def _row_by_row(contract: Contract) -> Contract:
+    """A bulk extract's rows are read by DuckDB when loaded (tests/test_account_ledger.py);
+    the Python rules that word its errors are these, applied here row by row."""
+    return dataclasses.replace(contract, bulk=False)
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ def test_reporting_periods_are_quarter_ends():
     from orchestration.defs.ingest.partitions import reporting_periods
 
     keys = reporting_periods.get_partition_keys()
-    assert keys[:4] == ["2020-03", "2020-06", "2020-09", "2020-12"]
+    assert keys[:4] == ["2010-03", "2010-06", "2010-09", "2010-12"]  # a decade of history
     assert "2023-03" in keys and "2023-05" not in keys
 
 
