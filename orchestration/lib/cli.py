@@ -206,6 +206,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     _print_loads(result)
     checks_passed = _print_reconciliation(result)
+    _print_step_times(instance, result.run_id)
     published = bool(result.asset_materializations_for_node("published_warehouse"))
     if not result.success or not published:
         check_steps = _check_steps(result)
@@ -242,6 +243,31 @@ def cmd_run(args: argparse.Namespace) -> int:
             if path is not None:
                 print(f"  Interim report ({label.upper()}): {_shown(Path(path.value))}")
     return EXIT_OK
+
+
+def _print_step_times(instance, run_id: str) -> None:
+    """Where the run's time went, step by step (the reconciliation checks together)."""
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = record.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            step = event.step_key
+            name = "checks" if step.startswith("fct_control_total_reconciliation_") else step
+            name = {
+                "raw_extracts": "load",
+                "warehouse_dbt_models": "dbt",
+                "published_warehouse": "publish",
+                "interim_report": "report",
+            }.get(name, name)
+            seconds[name] = seconds.get(name, 0.0) + record.timestamp - started.get(step, 0.0)
+    if seconds:
+        shown = ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items())
+        print(f"Step times: {shown}")
 
 
 def _print_loads(result) -> None:
