@@ -10,10 +10,29 @@ DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 
 
 def require_manifest() -> None:
-    if not DBT_PROJECT.manifest_path.exists():
+    manifest = DBT_PROJECT.manifest_path
+    if not manifest.exists():
         raise FileNotFoundError(
-            f"dbt manifest not found at {DBT_PROJECT.manifest_path}; prepare it with "
-            "`make setup` (runs dbt parse)"
+            f"dbt manifest not found at {manifest}; prepare it with `make setup` (runs dbt parse)"
+        )
+    # A model added or changed since the manifest was made would reach Dagster as an
+    # unknown node half-way through a run: say so before the run starts.
+    from orchestration.lib.paths import REFERENCE_DIR
+
+    sources = [
+        p
+        for folder in ("models", "macros", "tests")
+        for p in (DBT_PROJECT_DIR / folder).rglob("*")
+        if p.suffix in (".sql", ".yml", ".md")
+    ]
+    sources += [DBT_PROJECT_DIR / "dbt_project.yml", *REFERENCE_DIR.glob("*.csv")]
+    newer = [p for p in sources if p.stat().st_mtime > manifest.stat().st_mtime]
+    if newer:
+        first = newer[0].relative_to(DBT_PROJECT_DIR.parent)
+        more = f" and {len(newer) - 1} more files" if len(newer) > 1 else ""
+        raise RuntimeError(
+            f"the dbt manifest ({manifest}) is older than {first}{more}; prepare it again "
+            "with `make setup` (or `python -m orchestration.lib.dbt_project`)"
         )
 
 
