@@ -224,12 +224,6 @@ def _row_rules(period: ReportingPeriod) -> str:
     )
 
 
-@dataclass(frozen=True)
-class BulkLoad:
-    rows: int
-    path: str  # fast | exact (the file needed the line-by-line path)
-
-
 def load_bulk(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -237,8 +231,9 @@ def load_bulk(
     references: BulkReferences,
     period: ReportingPeriod,
     lineage: dict[str, Any],
-) -> BulkLoad:
-    """Insert a bulk extract into its raw table within the caller's transaction.
+) -> int:
+    """Insert a bulk extract into its raw table within the caller's transaction; return
+    the number of rows.
 
     Raises ExtractRefused, listing the problems with file, line and column, when the file
     breaks its contract; the caller rolls the transaction back.
@@ -266,11 +261,10 @@ def load_bulk(
     load_id = lineage["_load_id"]
     rows, anomalies = _fast_checks(con, contract, load_id, period, references)
     if anomalies == 0:
-        return BulkLoad(rows, "fast")
+        return rows
     # Something needs a closer look: start over for this file, with line numbers.
     con.execute(f"DELETE FROM {contract.table_name} WHERE _load_id = ?", [load_id])
-    rows = _load_exact(con, contract, source, header_of, period, references, lineage, scan)
-    return BulkLoad(rows, "exact")
+    return _load_exact(con, contract, source, header_of, period, references, lineage, scan)
 
 
 def _insert_fast(con, contract, scan, header_of, lineage) -> None:

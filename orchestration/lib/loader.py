@@ -158,7 +158,7 @@ def load_delivery(
                 continue
             load_id = uuid.uuid4().hex
             if extract.bulk_source is not None:
-                result = bulk.load_bulk(
+                extract.bulk_rows = bulk.load_bulk(
                     con,
                     extract.contract,
                     extract.bulk_source,
@@ -172,7 +172,6 @@ def load_delivery(
                         "_loaded_at": loaded_at,
                     },
                 )
-                extract.bulk_rows = result.rows
             else:
                 _insert_rows(con, extract, load_id, period, loaded_at)
             con.execute(

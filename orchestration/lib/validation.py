@@ -530,16 +530,16 @@ def check_bulk_rows(delivery: Delivery) -> None:
 
     import duckdb
 
+    from orchestration.lib.loader import ensure_raw_schema  # loader imports this module
+
     with tempfile.TemporaryDirectory(prefix="kuntaseuranta-check-") as scratch:
         con = duckdb.connect(str(Path(scratch) / "check.duckdb"))
         try:
             for extract in delivery.extracts.values():
                 if extract.bulk_source is None:
                     continue
-                from orchestration.lib.loader import ensure_raw_schema
-
                 ensure_raw_schema(con, [extract.contract])
-                result = bulk.load_bulk(
+                extract.bulk_rows = bulk.load_bulk(
                     con,
                     extract.contract,
                     extract.bulk_source,
@@ -553,7 +553,6 @@ def check_bulk_rows(delivery: Delivery) -> None:
                         "_loaded_at": dt.datetime.now(),
                     },
                 )
-                extract.bulk_rows = result.rows
         finally:
             con.close()
 
