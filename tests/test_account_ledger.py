@@ -311,3 +311,16 @@ def test_several_deliveries_in_one_run_must_be_an_unbroken_run_of_quarters(tmp_p
 
     q1, q3 = tmp_path / "2023-03", tmp_path / "2023-09"
     assert main(["run", str(q1), str(q3)]) == 2
+
+
+def test_the_inbox_sees_an_account_level_delivery_without_parsing_it(account_delivery: Path):
+    import hashlib
+
+    from orchestration.lib.validation import delivery_readiness
+
+    ready = delivery_readiness(account_delivery)
+    assert ready.ready, ready.reason
+    data = _ledger(account_delivery).read_bytes()
+    assert ready.file_hashes["ledger_accounts"] == hashlib.sha256(data).hexdigest()
+    _ledger(account_delivery).write_bytes(b"\x00" + data)  # unreadable: not ready
+    assert not delivery_readiness(account_delivery).ready
