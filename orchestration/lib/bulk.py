@@ -30,13 +30,15 @@ import pandas as pd
 from orchestration.lib.contracts import Column, Contract
 from orchestration.lib.csv_reader import (
     _CP1252_UNDEFINED,
+    DECIMAL_COMMA_HINT,
+    MAX_ERRORS_PER_FILE,
     ExtractError,
     ExtractRefused,
     detect_delimiter,
 )
 from orchestration.lib.reporting_period import ReportingPeriod
 
-MAX_ERRORS = 50
+MAX_ERRORS = MAX_ERRORS_PER_FILE
 _CHUNK = 8 * 1024 * 1024
 
 
@@ -308,9 +310,7 @@ def _structural_errors(con, rejects: str, source: BulkSource, width: int) -> lis
     finally:
         con.execute(f"DROP TABLE IF EXISTS {rejects}")
         con.execute(f"DROP TABLE IF EXISTS {rejects}_scan")
-    hint = ""
-    if source.delimiter == ",":
-        hint = ' (in a ","-delimited file a decimal comma must be quoted: "1234,56")'
+    hint = DECIMAL_COMMA_HINT if source.delimiter == "," else ""
     return [
         ExtractError(
             source.path.name,

@@ -25,6 +25,12 @@ _THOUSANDS_SPACES = {" ", "\u00a0", "\u202f", "\u2009"}
 _MINUS_SIGNS = {"-", "\u2212", "\u2013"}
 
 
+# Errors listed per file before reading stops: enough to fix a file in one go.
+MAX_ERRORS_PER_FILE = 50
+# Why a ','-delimited row can have too many fields.
+DECIMAL_COMMA_HINT = " (in a ','-delimited file a decimal comma must be quoted: \"1234,56\")"
+
+
 @dataclass(frozen=True)
 class ExtractError:
     """One reason a file is refused; line 0 means the whole file."""

@@ -15,11 +15,15 @@ from orchestration.lib.contracts import (
     Contract,
     contract_for_file,
 )
-from orchestration.lib.csv_reader import ExtractError, ExtractRefused, read_table
+from orchestration.lib.csv_reader import (
+    DECIMAL_COMMA_HINT,
+    MAX_ERRORS_PER_FILE,
+    ExtractError,
+    ExtractRefused,
+    read_table,
+)
 from orchestration.lib.paths import REFERENCE_DIR
 from orchestration.lib.reporting_period import ReportingPeriod
-
-MAX_ERRORS_PER_FILE = 50
 
 
 @dataclass
@@ -125,7 +129,7 @@ def parse_extract(
         if len(record) != width:
             hint = ""
             if len(record) > width and table.delimiter == ",":
-                hint = " (in a ','-delimited file a decimal comma must be quoted: \"1234,56\")"
+                hint = DECIMAL_COMMA_HINT
             what = "truncated row" if len(record) < width else "too many fields"
             errors.append(
                 ExtractError(
@@ -523,38 +527,20 @@ def validate_delivery(
 
 
 def check_bulk_rows(delivery: Delivery) -> None:
-    """Check the rows of the delivery's bulk extracts as a load would, in a scratch
-    database that is thrown away; raise ExtractRefused as the load would."""
-    import datetime as dt
+    """Check the rows of the delivery's bulk extracts by loading the delivery, as a run
+    would, into a scratch database that is thrown away; raise ExtractRefused as the load
+    would."""
     import tempfile
 
     import duckdb
 
-    from orchestration.lib.loader import ensure_raw_schema  # loader imports this module
+    from orchestration.lib.loader import load_delivery  # loader imports this module
 
-    with tempfile.TemporaryDirectory(prefix="kuntaseuranta-check-") as scratch:
-        con = duckdb.connect(str(Path(scratch) / "check.duckdb"))
-        try:
-            for extract in delivery.extracts.values():
-                if extract.bulk_source is None:
-                    continue
-                ensure_raw_schema(con, [extract.contract])
-                extract.bulk_rows = bulk.load_bulk(
-                    con,
-                    extract.contract,
-                    extract.bulk_source,
-                    delivery.bulk_references,
-                    delivery.reporting_period,
-                    {
-                        "_load_id": "check",
-                        "_reporting_period": str(delivery.reporting_period),
-                        "_source_file": extract.path.name,
-                        "_source_sha256": extract.sha256,
-                        "_loaded_at": dt.datetime.now(),
-                    },
-                )
-        finally:
-            con.close()
+    with (
+        tempfile.TemporaryDirectory(prefix="kuntaseuranta-check-") as scratch,
+        duckdb.connect(str(Path(scratch) / "check.duckdb")) as con,
+    ):
+        load_delivery(con, delivery, list(CONTRACTS.values()))
 
 
 @dataclass(frozen=True)

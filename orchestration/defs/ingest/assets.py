@@ -6,6 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.ingest.partitions import reporting_periods
+from orchestration.lib import bulk
 from orchestration.lib.contracts import CONTRACTS
 from orchestration.lib.csv_reader import ExtractRefused
 from orchestration.lib.loader import ExtractLoad, load_delivery
@@ -141,6 +142,10 @@ def raw_extracts(
                 + "\n".join(f"  - {e}" for e in refused.errors)
             )
     if problems:
+        for delivery in deliveries:  # the valid ones are not loaded either
+            for extract in delivery.extracts.values():
+                if extract.bulk_source is not None:
+                    bulk.release(extract.bulk_source)
         raise dg.Failure(
             description="\n".join(problems),
             metadata={"errors": dg.MetadataValue.md("\n".join(problems))},
@@ -209,6 +214,6 @@ def _materializations(loads_by_period: dict[str, list[ExtractLoad]]):
                     else loads[0].rows
                 ),
                 "status": "/".join(sorted({x.status for x in loads})),
-                "load_id": loads[0].load_id or "" if len(loads) == 1 else "",
+                "load_id": (loads[0].load_id or "") if len(loads) == 1 else "",
             },
         )
