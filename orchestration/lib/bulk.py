@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
 import pandas as pd
+from duckdb.value.constant import StructValue
 
 from orchestration.lib.contracts import Column, Contract
 from orchestration.lib.csv_reader import (
@@ -35,6 +38,11 @@ from orchestration.lib.csv_reader import (
     ExtractError,
     ExtractRefused,
     detect_delimiter,
+    max_extract_bytes,
+    open_plain,
+    plain_file_problem,
+    refused_file,
+    too_large_problem,
 )
 from orchestration.lib.reporting_period import ReportingPeriod
 
@@ -81,8 +89,8 @@ def inspect(path: Path) -> BulkSource:
     lines = 0
     offset = 0
     head = b""
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
+    with open_plain(path) as f:
+        for chunk in _chunks(f, path):
             if offset == 0:
                 has_bom = chunk.startswith(codecs.BOM_UTF8)
             if len(head) < 65536:
@@ -119,22 +127,43 @@ def inspect(path: Path) -> BulkSource:
     if head and not head.endswith(b"\n"):
         lines += 1  # the last line has no line break
     encoding = ("utf-8-sig" if has_bom else "utf-8") if is_utf8 else "cp1252"
-    readable = path if is_utf8 else _transcode_cp1252(path)
     first_line = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
     delimiter = detect_delimiter(first_line.rstrip("\r"), name)
     header = [h.strip().strip('"').strip() for h in first_line.rstrip("\r").split(delimiter)]
+    # The copy is made last: nothing refused after it, so none is left behind.
+    readable = path if is_utf8 else _transcode_cp1252(path)
     return BulkSource(path, readable, digest.hexdigest(), encoding, delimiter, header, lines)
+
+
+def _chunks(f: BinaryIO, path: Path) -> Iterator[bytes]:
+    """The file in chunks; refused as soon as it passes the size limit (a file that grew
+    after it was checked is not read on without end)."""
+    limit = max_extract_bytes()
+    total = 0
+    while chunk := f.read(_CHUNK):
+        total += len(chunk)
+        if total > limit:
+            raise refused_file(path, too_large_problem(None, limit))
+        yield chunk
 
 
 def _transcode_cp1252(path: Path) -> Path:
     target = Path(tempfile.mkdtemp(prefix="kuntaseuranta-")) / (path.stem + ".utf8.csv")
-    with path.open("rb") as source, target.open("wb") as sink:
+    try:
+        _write_utf8_copy(path, target)
+    except BaseException:
+        shutil.rmtree(target.parent, ignore_errors=True)
+        raise
+    return target
+
+
+def _write_utf8_copy(path: Path, target: Path) -> None:
+    with open_plain(path) as source, target.open("wb") as sink:
         line = 1
-        while chunk := source.read(_CHUNK):
+        for chunk in _chunks(source, path):
             undefined = next((b for b in chunk if b in _CP1252_UNDEFINED), None)
             if undefined is not None:
                 line += chunk[: chunk.index(undefined)].count(b"\n")
-                shutil.rmtree(target.parent, ignore_errors=True)
                 raise ExtractRefused(
                     [
                         ExtractError(
@@ -148,7 +177,6 @@ def _transcode_cp1252(path: Path) -> Path:
                 )
             line += chunk.count(b"\n")
             sink.write(chunk.decode("cp1252").encode("utf-8"))
-    return target
 
 
 def release(source: BulkSource) -> None:
@@ -165,7 +193,39 @@ def _quoted(name: str) -> str:
 
 
 def _literal(text: str) -> str:
+    """A constant of the contracts as SQL. Anything from a file or a path is passed as a
+    prepared parameter instead (see _Scan)."""
     return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """The read_csv call over a bulk file, with what it reads passed as named parameters
+    (the path, the delimiter and the header come from outside and are never pasted)."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+def _scan(source: BulkSource, rejects: str) -> _Scan:
+    columns = {h: "VARCHAR" for h in source.header}
+    # A STRUCT given with its type: a plain dict with the keys 'key' and 'value' would be
+    # taken for a MAP, which read_csv refuses.
+    columns_value = StructValue(columns, {h: duckdb.sqltype("VARCHAR") for h in columns})
+    sql = (
+        "read_csv($csv_path, delim = $csv_delimiter, header = true, all_varchar = true, "
+        "quote = '\"', escape = '\"', normalize_names = false, auto_detect = false, "
+        "columns = $csv_columns, store_rejects = true, rejects_table = $csv_rejects, "
+        "rejects_scan = $csv_rejects_scan)"
+    )
+    params = {
+        "csv_path": str(source.readable),
+        "csv_delimiter": source.delimiter,
+        "csv_columns": columns_value,
+        "csv_rejects": rejects,
+        "csv_rejects_scan": rejects + "_scan",
+    }
+    return _Scan(sql, params)
 
 
 # The numbers the contract reads without a doubt: digits with an optional minus and at most
@@ -241,15 +301,12 @@ def load_bulk(
     breaks its contract; the caller rolls the transaction back.
     """
     header_of = {h.lower(): h for h in source.header}
+    # DuckDB reads the file by its name: it must still be the plain file inspected.
+    problem = plain_file_problem(source.readable)
+    if problem:
+        raise refused_file(source.path, problem)
     rejects = f"_rejects_{lineage['_load_id']}"
-    columns = ", ".join(f"{_literal(h)}: 'VARCHAR'" for h in source.header)
-    scan = (
-        f"read_csv({_literal(str(source.readable))}, delim={_literal(source.delimiter)}, "
-        "header=true, all_varchar=true, quote='\"', escape='\"', normalize_names=false, "
-        f"auto_detect=false, columns={{{columns}}}, "
-        f"store_rejects=true, rejects_table={_literal(rejects)}, "
-        f"rejects_scan={_literal(rejects + '_scan')})"
-    )
+    scan = _scan(source, rejects)
     # Rows are identified by their key, not their position: DuckDB may load them in any
     # order, which lets it load in parallel in less memory.
     con.execute("SET preserve_insertion_order = false")
@@ -269,7 +326,15 @@ def load_bulk(
     return _load_exact(con, contract, source, header_of, period, references, lineage, scan)
 
 
-def _insert_fast(con, contract, scan, header_of, lineage) -> None:
+_LINEAGE = ("_load_id", "_reporting_period", "_source_file", "_source_sha256", "_loaded_at")
+
+
+def _lineage_params(lineage: dict[str, Any]) -> dict[str, Any]:
+    """The lineage columns as named parameters: $lineage_load_id, ..."""
+    return {f"lineage{k}": lineage[k] for k in _LINEAGE}
+
+
+def _insert_fast(con, contract, scan: _Scan, header_of, lineage) -> None:
     select = ", ".join(
         f"{_fast_value(c, header_of[c.name])} AS {_quoted(c.name)}" for c in contract.columns
     )
@@ -278,15 +343,11 @@ def _insert_fast(con, contract, scan, header_of, lineage) -> None:
         f"""
         INSERT INTO {contract.table_name} ({names}, _load_id, _reporting_period,
             _source_file, _source_sha256, _source_line, _loaded_at)
-        SELECT *, ?, ?, ?, ?, NULL, ? FROM (SELECT {select} FROM {scan})
+        SELECT *, $lineage_load_id, $lineage_reporting_period, $lineage_source_file,
+            $lineage_source_sha256, NULL, $lineage_loaded_at
+        FROM (SELECT {select} FROM {scan.sql})
         """,
-        [
-            lineage["_load_id"],
-            lineage["_reporting_period"],
-            lineage["_source_file"],
-            lineage["_source_sha256"],
-            lineage["_loaded_at"],
-        ],
+        {**scan.params, **_lineage_params(lineage)},
     )
 
 
@@ -303,13 +364,14 @@ _REJECT_MESSAGES = {
 def _structural_errors(con, rejects: str, source: BulkSource, width: int) -> list[ExtractError]:
     try:
         found = con.execute(
-            f"SELECT line, error_type::varchar FROM {rejects} ORDER BY line LIMIT {MAX_ERRORS}"
+            f"SELECT line, error_type::varchar FROM {_quoted(rejects)} ORDER BY line "
+            f"LIMIT {MAX_ERRORS}"
         ).fetchall()
     except duckdb.CatalogException:
         return []
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {rejects}")
-        con.execute(f"DROP TABLE IF EXISTS {rejects}_scan")
+        con.execute(f"DROP TABLE IF EXISTS {_quoted(rejects)}")
+        con.execute(f"DROP TABLE IF EXISTS {_quoted(rejects + '_scan')}")
     hint = DECIMAL_COMMA_HINT if source.delimiter == "," else ""
     return [
         ExtractError(
@@ -377,25 +439,27 @@ def _fast_checks(con, contract, load_id, period, references) -> tuple[int, int]:
     """(rows loaded, rows or values that need the exact path)."""
     _references_sql(con, references)
     table = contract.table_name
-    mine = f"_load_id = {_literal(load_id)}"
+    mine, this_load = "_load_id = $load_id", {"load_id": load_id}
     values_ok = " AND ".join(_value_ok(c) for c in contract.columns)
     (rows, bad_values), *_ = con.execute(
         f"""
         SELECT count(*), count(*) FILTER (WHERE NOT coalesce(({values_ok}) AND
             ({_row_rules(period)}), false))
         FROM {table} WHERE {mine}
-        """
+        """,
+        this_load,
     ).fetchall()
     if bad_values:
         return rows, bad_values
     (unmapped,), *_ = con.execute(
         f"SELECT (SELECT count(*) FROM ({_unmapped_accounts_sql(table, mine)})) + "
-        f"(SELECT count(*) FROM ({_unmapped_cost_centres_sql(table, mine)}))"
+        f"(SELECT count(*) FROM ({_unmapped_cost_centres_sql(table, mine)}))",
+        this_load,
     ).fetchall()
     if unmapped:
         return rows, unmapped
     (duplicates,), *_ = con.execute(
-        f"SELECT count(*) FROM ({_duplicate_keys_sql(contract, table, mine)})"
+        f"SELECT count(*) FROM ({_duplicate_keys_sql(contract, table, mine)})", this_load
     ).fetchall()
     return rows, duplicates
 
@@ -403,7 +467,7 @@ def _fast_checks(con, contract, load_id, period, references) -> tuple[int, int]:
 # --- the exact path -------------------------------------------------------------------
 
 
-def _load_exact(con, contract, source, header_of, period, references, lineage, scan) -> int:
+def _load_exact(con, contract, source, header_of, period, references, lineage, scan: _Scan) -> int:
     """Read the file with line numbers; check the doubtful rows with the Python rules."""
     name = source.path.name
     lines = "_bulk_lines"
@@ -414,7 +478,8 @@ def _load_exact(con, contract, source, header_of, period, references, lineage, s
     con.execute("SET preserve_insertion_order = true")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {lines} AS "
-        f"SELECT row_number() OVER () AS _record, {fields} FROM {scan}"
+        f"SELECT row_number() OVER () AS _record, {fields} FROM {scan.sql}",
+        scan.params,
     )
     record_count = con.execute(f"SELECT count(*) FROM {lines}").fetchall()[0][0]
     line_of = _line_mapper(source, record_count)
@@ -484,7 +549,7 @@ def _line_mapper(source: BulkSource, record_count: int):
     import csv
 
     starts: list[int] = []
-    with source.readable.open(encoding="utf-8-sig", newline="") as f:
+    with io.TextIOWrapper(open_plain(source.readable), encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f, delimiter=source.delimiter, quotechar='"')
         line_no = 1
         for index, record in enumerate(reader):
@@ -497,7 +562,7 @@ def _line_mapper(source: BulkSource, record_count: int):
 
 
 def _trailing_blank_lines(path: Path) -> int:
-    with path.open("rb") as f:
+    with open_plain(path) as f:
         f.seek(0, 2)
         size = f.tell()
         f.seek(max(0, size - 4096))
@@ -552,16 +617,11 @@ def _insert_exact(con, contract: Contract, lineage: dict[str, Any], line_of, rec
         f"""
         INSERT INTO {contract.table_name} ({names}, _load_id, _reporting_period,
             _source_file, _source_sha256, _source_line, _loaded_at)
-        SELECT {names}, ?, ?, ?, ?, CAST({line_sql} AS INTEGER), ?
+        SELECT {names}, $lineage_load_id, $lineage_reporting_period, $lineage_source_file,
+            $lineage_source_sha256, CAST({line_sql} AS INTEGER), $lineage_loaded_at
         FROM _bulk_typed t ORDER BY _record
         """,
-        [
-            lineage["_load_id"],
-            lineage["_reporting_period"],
-            lineage["_source_file"],
-            lineage["_source_sha256"],
-            lineage["_loaded_at"],
-        ],
+        _lineage_params(lineage),
     )
 
 

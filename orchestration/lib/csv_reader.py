@@ -13,10 +13,13 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import BinaryIO
 
 # Bytes that Windows-1252 leaves undefined: a file containing them is neither
 # UTF-8 nor Windows-1252.
@@ -29,6 +32,12 @@ _MINUS_SIGNS = {"-", "\u2212", "\u2013"}
 MAX_ERRORS_PER_FILE = 50
 # Why a ','-delimited row can have too many fields.
 DECIMAL_COMMA_HINT = " (in a ','-delimited file a decimal comma must be quoted: \"1234,56\")"
+
+# The largest file read as one extract. The default leaves room for a large city's
+# account-level ledger (millions of rows a quarter); anything beyond is refused before it
+# is read rather than filling the disk with UTF-8 copies or the memory with rows.
+MAX_EXTRACT_BYTES_VARIABLE = "KUNTASEURANTA_MAX_EXTRACT_BYTES"
+DEFAULT_MAX_EXTRACT_BYTES = 4 * 1024**3
 
 
 @dataclass(frozen=True)
@@ -185,10 +194,126 @@ def detect_delimiter(header_line: str, name: str) -> str:
     )
 
 
+# --- deliveries are plain files ----------------------------------------------------------
+
+
+def max_extract_bytes() -> int:
+    """The size limit of one extract, from KUNTASEURANTA_MAX_EXTRACT_BYTES if set."""
+    text = os.environ.get(MAX_EXTRACT_BYTES_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_MAX_EXTRACT_BYTES
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise ValueError(
+            f"{MAX_EXTRACT_BYTES_VARIABLE} must be a whole number of bytes above 0 "
+            f"(got '{text}'); the default is {DEFAULT_MAX_EXTRACT_BYTES}"
+        )
+    return limit
+
+
+def _size_text(size: int) -> str:
+    return f"{size} bytes ({size / 1024**3:.2f} GiB)" if size >= 1024**3 else f"{size} bytes"
+
+
+def too_large_problem(size: int | None, limit: int) -> str:
+    """The refusal of a file over the limit; size None = it grew past it while read."""
+    found = f"is {_size_text(size)}" if size is not None else "grew while it was read"
+    return (
+        f"the file {found}, over the limit of {_size_text(limit)} for one extract; set "
+        f"{MAX_EXTRACT_BYTES_VARIABLE} to a larger number of bytes if a file this large "
+        "is expected"
+    )
+
+
+_NOT_PLAIN = "deliveries must be plain files"
+
+
+def _mode_problem(status: os.stat_result) -> str | None:
+    """Why a file with this status is not read as an extract, or None if it may be.
+
+    The status is that of the directory entry itself (lstat or fstat of a descriptor
+    opened without following links): what a link points to never matters."""
+    mode = status.st_mode
+    if stat.S_ISREG(mode):
+        limit = max_extract_bytes()
+        return too_large_problem(status.st_size, limit) if status.st_size > limit else None
+    if stat.S_ISLNK(mode):
+        return f"the file is a symbolic link; {_NOT_PLAIN}: copy the file into the folder"
+    if stat.S_ISDIR(mode):
+        return "this is a folder, not a file; expected a CSV file"
+    if stat.S_ISFIFO(mode):
+        return f"the file is a named pipe (FIFO); {_NOT_PLAIN}: copy the data into a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return f"the file is a device; {_NOT_PLAIN}: copy the data into a file"
+    if stat.S_ISSOCK(mode):
+        return f"the file is a socket; {_NOT_PLAIN}: copy the data into a file"
+    return f"the file is not a regular file; {_NOT_PLAIN}"
+
+
+def plain_file_problem(path: Path) -> str | None:
+    """Why `path` is not read as an extract (not a regular file, or over the size limit),
+    or None if it may be read. Looks at the entry itself and opens nothing, so a FIFO
+    cannot block and a link is never followed."""
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"the file cannot be examined ({exc.strerror})"
+    return _mode_problem(status)
+
+
+def refused_file(path: Path, message: str) -> ExtractRefused:
+    return ExtractRefused([ExtractError(path.name, 0, "", message)])
+
+
+def open_plain(path: Path) -> BinaryIO:
+    """Open an extract for reading in binary, or raise ExtractRefused naming the file.
+
+    The entry is checked first (plain_file_problem); then it is opened with O_NOFOLLOW
+    and O_NONBLOCK and the open descriptor checked again, so a file swapped for a link or
+    a FIFO between the check and the open is neither followed nor waited on."""
+    problem = plain_file_problem(path)
+    if problem:
+        raise refused_file(path, problem)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise refused_file(path, _open_problem(path, exc)) from None
+    try:
+        problem = _mode_problem(os.fstat(fd))
+        if problem:
+            raise refused_file(path, problem)
+        os.set_blocking(fd, True)  # a regular file: reads as usual from here on
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _open_problem(path: Path, exc: OSError) -> str:
+    # O_NOFOLLOW fails on a link with ELOOP; say what the entry is if it can be told.
+    return plain_file_problem(path) or f"the file cannot be opened ({exc.strerror})"
+
+
+def read_plain_bytes(path: Path) -> bytes:
+    """The whole content of an extract; refused unless a plain file within the limit."""
+    limit = max_extract_bytes()
+    with open_plain(path) as f:
+        data = f.read(limit + 1)  # a file growing past the limit after the check
+    if len(data) > limit:
+        raise refused_file(path, too_large_problem(None, limit))
+    return data
+
+
 def read_table(path: Path) -> RawTable:
     """Decode a CSV file and split it into records, keeping line numbers."""
     name = path.name
-    data = path.read_bytes()
+    data = read_plain_bytes(path)
     sha256 = hashlib.sha256(data).hexdigest()
     if not data.strip(b"\xef\xbb\xbf \t\r\n"):
         raise ExtractRefused(

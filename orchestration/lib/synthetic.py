@@ -228,6 +228,7 @@ def size_organisation(
 
 
 def _quote(text: str) -> str:
+    """A constant of this module as SQL; paths are passed as prepared parameters."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -262,7 +263,7 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
     part = path.with_name(path.name + ".part")
     try:
         written = con.execute(
-            f"COPY ({query}) TO {_quote(str(part))} (FORMAT csv, HEADER true, DELIMITER ';')"
+            f"COPY ({query}) TO ? (FORMAT csv, HEADER true, DELIMITER ';')", [str(part)]
         ).fetchone()
     except BaseException:
         part.unlink(missing_ok=True)
@@ -278,8 +279,9 @@ def _load_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path) -> None
     for name in ("report_lines", "account_ranges"):
         path = reference_dir / f"{name}.csv"
         con.execute(
-            f"CREATE TABLE {name} AS SELECT * FROM read_csv({_quote(str(path))}, "
-            "delim = ';', header = true, all_varchar = true)"
+            f"CREATE TABLE {name} AS SELECT * FROM read_csv(?, "
+            "delim = ';', header = true, all_varchar = true)",
+            [str(path)],
         )
     traits = [
         (line, weight, scale, _PROFILE_IDS[profile])
@@ -800,7 +802,8 @@ class MunicipalityResult:
 def _connect(spill_dir: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     # The ledger's ORDER BY sorts millions of rows: bounded memory, spill to disk beyond.
-    con.execute(f"SET memory_limit = '500MB'; SET temp_directory = {_quote(str(spill_dir))}")
+    con.execute("SET memory_limit = '500MB'")
+    con.execute("SET temp_directory = ?", [str(spill_dir)])
     con.execute(_HASH_MACRO)
     return con
 

@@ -20,6 +20,7 @@ from orchestration.lib.csv_reader import (
     MAX_ERRORS_PER_FILE,
     ExtractError,
     ExtractRefused,
+    plain_file_problem,
     read_table,
 )
 from orchestration.lib.paths import REFERENCE_DIR
@@ -56,35 +57,67 @@ class Delivery:
     bulk_references: bulk.BulkReferences | None = None
 
 
+# Columns of one header problem listed one by one; beyond this, one grouped error names
+# the first ones and counts the rest, so a wrong file (or a header of hundreds of columns)
+# gives a short list, as rows do past MAX_ERRORS_PER_FILE. Three problems of at most this
+# many errors each stay well below that cap.
+HEADER_COLUMNS_NAMED = 5
+# A column name from the file is shown at most this long.
+_SHOWN_NAME_LENGTH = 60
+
+
+def _shown(column: str) -> str:
+    if len(column) <= _SHOWN_NAME_LENGTH:
+        return column
+    return column[: _SHOWN_NAME_LENGTH - 1] + "…"
+
+
+def _header_problem(
+    name: str, columns: list[str], message: str, plural: str, plural_message: str
+) -> list[ExtractError]:
+    """One error per column, or one grouped error when there are many.
+
+    `plural` names the problem for several columns ("unexpected columns"); the grouped
+    message reads "<n> <plural>: a, b, c, d, e and <n - 5> more <plural>; <...>"."""
+    if len(columns) <= HEADER_COLUMNS_NAMED:
+        return [ExtractError(name, 1, _shown(c), message) for c in columns]
+    named = ", ".join(f"'{_shown(c)}'" for c in columns[:HEADER_COLUMNS_NAMED])
+    rest = len(columns) - HEADER_COLUMNS_NAMED
+    more = plural if rest > 1 else plural.replace("columns", "column")
+    return [
+        ExtractError(
+            name,
+            1,
+            "",
+            f"{len(columns)} {plural}: {named} and {rest} more {more}; {plural_message}",
+        )
+    ]
+
+
 def _check_header(header: list[str], contract: Contract, name: str) -> list[ExtractError]:
-    errors = []
     seen = Counter(h.lower() for h in header)
-    for column, count in seen.items():
-        if count > 1:
-            errors.append(ExtractError(name, 1, column, "column appears more than once"))
     expected = contract.column_names
-    for column in expected:
-        if column not in seen:
-            errors.append(
-                ExtractError(
-                    name,
-                    1,
-                    column,
-                    f"missing column; expected the columns {';'.join(expected)}",
-                )
-            )
-    for column in header:
-        if column.lower() not in expected:
-            errors.append(
-                ExtractError(
-                    name,
-                    1,
-                    column,
-                    f"unexpected column for a {contract.kind} extract; expected the columns "
-                    f"{';'.join(expected)}",
-                )
-            )
-    return errors
+    wanted = f"expected the columns {';'.join(expected)}"
+    doubled = [column for column, count in seen.items() if count > 1]
+    missing = [column for column in expected if column not in seen]
+    unexpected = [column for column in header if column.lower() not in expected]
+    return (
+        _header_problem(
+            name,
+            doubled,
+            "column appears more than once",
+            "columns appearing more than once",
+            "expected each column once",
+        )
+        + _header_problem(name, missing, f"missing column; {wanted}", "missing columns", wanted)
+        + _header_problem(
+            name,
+            unexpected,
+            f"unexpected column for a {contract.kind} extract; {wanted}",
+            "unexpected columns",
+            f"{wanted} of a {contract.kind} extract",
+        )
+    )
 
 
 def parse_extract(
@@ -258,11 +291,18 @@ def find_extract_files(folder: Path) -> tuple[dict[str, Path], list[ExtractError
     errors = []
     if not folder.is_dir():
         return {}, [ExtractError(str(folder), 0, "", "not a folder of extracts")]
+    refused: set[str] = set()  # kinds whose file is there but not a plain file
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() != ".csv":
             continue
         contract = contract_for_file(path.name)
-        if contract is None:
+        # Checked on the entry itself, before anything opens it: a FIFO would block the
+        # reader, a link could point anywhere (another folder, /dev/zero).
+        problem = None if contract is None else plain_file_problem(path)
+        if problem and contract is not None:
+            errors.append(ExtractError(path.name, 0, "", problem))
+            refused.add(contract.kind)
+        elif contract is None:
             errors.append(
                 ExtractError(
                     path.name,
@@ -285,7 +325,7 @@ def find_extract_files(folder: Path) -> tuple[dict[str, Path], list[ExtractError
         else:
             found[contract.kind] = path
     ledgers = [kind for kind in ("ledger", "ledger_accounts") if kind in found]
-    if not ledgers:
+    if not ledgers and not refused & {"ledger", "ledger_accounts"}:
         errors.append(
             ExtractError(
                 "ledger.csv",
@@ -306,7 +346,7 @@ def find_extract_files(folder: Path) -> tuple[dict[str, Path], list[ExtractError
             )
         )
     for kind, contract in CONTRACTS.items():
-        if contract.required and kind not in found:
+        if contract.required and kind not in found and kind not in refused:
             errors.append(
                 ExtractError(
                     f"{kind}.csv",
@@ -571,7 +611,7 @@ def delivery_readiness(folder: Path, settle_seconds: float = 0.0) -> DeliveryRea
     files, errors = find_extract_files(folder)
     if errors:
         return DeliveryReadiness(folder, False, "; ".join(str(e) for e in errors))
-    newest = max(p.stat().st_mtime for p in files.values())
+    newest = max(p.lstat().st_mtime for p in files.values())
     if time.time() - newest < settle_seconds:
         return DeliveryReadiness(folder, False, "files are still being written")
     hashes = {}
