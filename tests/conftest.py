@@ -28,25 +28,9 @@ def warehouse_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> Path:
     """Prepare the dbt manifest once, as `make setup` does, before definitions load."""
-    import subprocess
-    import sys
+    from orchestration.lib.dbt_project import DBT_PROJECT, parse
 
-    from orchestration.lib.dbt_project import DBT_PROJECT
-    from orchestration.lib.paths import DBT_PROJECT_DIR
-
-    dbt = Path(sys.executable).parent / "dbt"
-    subprocess.run(
-        [
-            str(dbt),
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-        ],
-        check=True,
-    )
+    parse()
     return DBT_PROJECT.manifest_path
 
 

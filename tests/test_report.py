@@ -910,20 +910,23 @@ def test_the_report_reads_only_the_marts(
 
 
 def test_the_dagster_asset_renders_the_latest_report(embedded_run: PipelineRun, tmp_path: Path):
+    """The report asset renders from the run's audited working file into the generation
+    the run stages: readers see it only with the DuckDB file and Parquet it belongs to."""
     import dagster as dg
 
     from orchestration.defs.report.assets import interim_report
     from orchestration.lib.resources import WarehouseFiles
 
     published = tmp_path / "warehouse" / "warehouse.duckdb"
-    published.parent.mkdir()
-    shutil.copy(embedded_run.published, published)
+    working = tmp_path / "warehouse" / ".build" / "warehouse.duckdb"
+    working.parent.mkdir(parents=True)
+    shutil.copy(embedded_run.published, working)
     result = dg.materialize(
         [interim_report],
         resources={
             "warehouse_files": WarehouseFiles(
                 published_path=str(published),
-                working_path=str(tmp_path / "warehouse" / ".build" / "w.duckdb"),
+                working_path=str(working),
                 evidence_dir=str(tmp_path / "warehouse" / "validation"),
             )
         },
@@ -933,7 +936,9 @@ def test_the_dagster_asset_renders_the_latest_report(embedded_run: PipelineRun, 
     meta = {k: v.value for k, v in materialization.metadata.items()}
     assert meta["reporting_period"] == "2023-03"
     assert Path(meta["html"]) == published.parent / "report" / "osavuosikatsaus_2023-03.html"
-    assert Path(meta["pdf"]).read_bytes().startswith(b"%PDF")
+    staged = working.parent / "generation" / "report"
+    assert (staged / "osavuosikatsaus_2023-03.pdf").read_bytes().startswith(b"%PDF")
+    assert not published.exists()  # staged, not published: that is publication's step
     spec = interim_report.specs_by_key[dg.AssetKey("interim_report")]
     assert spec.group_name == "report"
-    assert [d.asset_key for d in spec.deps] == [dg.AssetKey("published_warehouse")]
+    assert dg.AssetKey("fct_budget_vs_actual") in {d.asset_key for d in spec.deps}

@@ -4,7 +4,8 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.lib.dbt_project import DBT_PROJECT
+from orchestration.lib.dbt_project import DBT_PROJECT, PIPELINE_PROFILE_TARGET
+from orchestration.lib.lock import default_wait_seconds
 from orchestration.lib.paths import (
     duckdb_memory_limit,
     evidence_dir,
@@ -28,10 +29,14 @@ def resources() -> dg.Definitions:
                 published_path=str(warehouse_path()),
                 working_path=str(working),
                 evidence_dir=str(evidence_dir()),
+                # A run started while another holds the warehouse waits this long for it.
+                lock_wait_seconds=default_wait_seconds(),
             ),
             # The dbt installed beside this Python, whether or not the venv is on PATH.
             "dbt": WarehouseDbtCliResource(
-                project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "dbt")
+                project_dir=DBT_PROJECT,
+                dbt_executable=str(Path(sys.executable).parent / "dbt"),
+                target=PIPELINE_PROFILE_TARGET,
             ),
         }
     )

@@ -1,8 +1,10 @@
 """`warehouse`: run the pipeline on a folder of extracts, or validate extracts.
 
-    warehouse run [DELIVERY_DIR ...] [--period YYYY-MM] [--full-refresh]
+    warehouse run [DELIVERY_DIR ...] [--period YYYY-MM] [--full-refresh] [--wait S | --no-wait]
     warehouse validate PATH [--period YYYY-MM] [--kind KIND]
     warehouse status
+    warehouse rollback [--to GENERATION]
+    warehouse dev-database         (a copy of the published warehouse for dbt run by hand)
     warehouse report [--period YYYY-MM] [--out DIR]
     warehouse contracts            (prints the extract contracts as Markdown)
 
@@ -16,10 +18,12 @@ import json
 import os
 import shutil
 import sys
+import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
+from orchestration.lib import lock
 from orchestration.lib.contracts import (
     ACCOUNT_RANGES,
     CONTRACTS,
@@ -27,8 +31,26 @@ from orchestration.lib.contracts import (
     Contract,
     contract_for_file,
 )
-from orchestration.lib.csv_reader import ExtractRefused
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, PROJECT_ROOT, warehouse_path
+from orchestration.lib.csv_reader import ExtractRefused, plain_file_problem
+from orchestration.lib.failures import describe, describe_exception
+from orchestration.lib.paths import (
+    DEFAULT_DELIVERY_DIR,
+    PROJECT_ROOT,
+    warehouse_path,
+    working_path,
+)
+from orchestration.lib.publish import (
+    DamagedWarehouse,
+    check_readable,
+    current_generation,
+    current_target,
+    damage_message,
+    generations,
+    layout_for,
+    recover,
+    rollback,
+    sha256_of,
+)
 from orchestration.lib.report.cli import add_report_parser
 from orchestration.lib.reporting_period import ReportingPeriod
 from orchestration.lib.validation import parse_extract, validate_delivery
@@ -158,12 +180,11 @@ def _run_periods(args: argparse.Namespace) -> dict[str, Path] | str:
     return dict(sorted(periods.items()))
 
 
+def _wait_seconds(args: argparse.Namespace) -> float:
+    return 0.0 if args.no_wait else float(args.wait)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    import dagster as dg
-
-    from orchestration.definitions import defs
-    from orchestration.defs.ingest.assets import deliveries_run_config, delivery_run_config
-
     periods = _run_periods(args)
     if isinstance(periods, str):
         print(f"error: {periods}", file=sys.stderr)
@@ -171,6 +192,58 @@ def cmd_run(args: argparse.Namespace) -> int:
     for period, folder in periods.items():
         print(f"Delivery:  {_shown(folder)} (reporting period {period})")
     print(f"Warehouse: {_shown(warehouse_path())}")
+    layout = layout_for(warehouse_path(), working_path())
+    run_id = str(uuid.uuid4())  # known before the run starts: the lock names it
+    wait = _wait_seconds(args)
+
+    def waiting(holder: lock.Holder | None) -> None:
+        print(
+            f"Waiting for {holder.describe() if holder else 'another run'} to finish "
+            f"(at most {wait:.0f} s; --no-wait refuses at once) ...",
+            flush=True,
+        )
+
+    before = current_target(layout)
+    try:
+        with lock.warehouse_lock(layout.root, run_id, wait, on_wait=waiting):
+            for note in recover(layout, _previous_run(layout)):
+                print(f"Found:     {note}")
+            return _execute_run(args, periods, layout, run_id, before)
+    except lock.WarehouseBusy as busy:
+        print(f"REFUSED: {busy}.")
+        print(_unchanged_line(layout, before, "Nothing was loaded"))
+        return EXIT_REFUSED
+    except DamagedWarehouse as damaged:
+        print(f"REFUSED: {damaged}")
+        return EXIT_REFUSED
+    except OSError as exc:  # the lock or the recovery could not write the warehouse folder
+        print(f"FAILED before the run started: {describe_exception(exc)}")
+        print(_unchanged_line(layout, before, "Nothing was loaded"))
+        return EXIT_REFUSED
+
+
+def _previous_run(layout) -> str:
+    previous = lock.previous_holder(layout.root)
+    return previous.describe() if previous else ""
+
+
+def _unchanged_line(layout, before: str | None, what: str) -> str:
+    """Whether what readers see changed, from the one link a publication switches."""
+    after = current_target(layout)
+    if after == before:
+        return f"{what}. The published warehouse is unchanged: {_shown(layout.published)}"
+    return (
+        f"{what}, but the published warehouse changed during the run: now {after} "
+        f"(was {before}); see `warehouse status`"
+    )
+
+
+def _execute_run(args, periods: dict[str, Path], layout, run_id: str, before) -> int:
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.defs.ingest.assets import deliveries_run_config, delivery_run_config
+
     if len(periods) == 1:
         ((period, folder),) = periods.items()
         delivery_config = delivery_run_config(str(folder.resolve()), period)
@@ -202,12 +275,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_config=run_config,
         instance=instance,
         raise_on_error=False,
+        run_id=run_id,
         **partition,
     )
     _print_loads(result)
     checks_passed = _print_reconciliation(result)
     _print_step_times(instance, result.run_id)
     published = bool(result.asset_materializations_for_node("published_warehouse"))
+    switched = current_target(layout) != before
     if not result.success or not published:
         check_steps = _check_steps(result)
         for event in result.all_events:
@@ -217,25 +292,31 @@ def cmd_run(args: argparse.Namespace) -> int:
             if failure.user_failure_data is not None:  # a refusal the pipeline explains
                 print(f"REFUSED: {failure.user_failure_data.description}")
             else:
-                print(f"FAILED in {event.step_key}: {failure.error.message.strip()}")
+                print(f"FAILED in {_step_name(event.step_key)}: {describe(failure.error)}")
         if not checks_passed:
             print("REFUSED: figures do not reconcile (marked ! above).")
         if result.success and not published:
             skipped = sorted(event.step_key for event in result.all_events if event.is_step_skipped)
             print(f"FAILED: the run did not reach publication (skipped: {', '.join(skipped)}).")
-        if published:
-            print(f"Run {result.run_id} failed after publishing {_shown(warehouse_path())}.")
-        else:
-            # Publication is the run's last step and an atomic replace: a failed run never
-            # reaches or half-does it.
+        if switched:
             print(
-                f"Run {result.run_id} failed; nothing was published. The published "
-                f"warehouse is unchanged: {_shown(warehouse_path())}"
+                f"Run {result.run_id} failed after publishing {_shown(layout.published)} "
+                f"({current_target(layout)})."
             )
+        else:
+            print(
+                _unchanged_line(
+                    layout, before, f"Run {result.run_id} failed; nothing was published"
+                )
+            )
+            if layout.working.exists():
+                print(f"  The run's working file is kept for inspection: {_shown(layout.working)}")
         return EXIT_REFUSED
+    generation = current_generation(layout)
     print(
-        f"Run {result.run_id} succeeded. Published {_shown(warehouse_path())} "
-        f"(read-only for readers) and the marts as Parquet."
+        f"Run {result.run_id} succeeded. Published {_shown(layout.published)} "
+        f"(read-only for readers), the marts as Parquet and the interim report together, "
+        f"as {generation.id if generation else '?'}."
     )
     for materialization in result.asset_materializations_for_node("interim_report"):
         for label in ("html", "pdf"):
@@ -243,6 +324,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             if path is not None:
                 print(f"  Interim report ({label.upper()}): {_shown(Path(path.value))}")
     return EXIT_OK
+
+
+STEP_NAMES = {
+    "raw_extracts": "load",
+    "warehouse_dbt_models": "dbt",
+    "published_warehouse": "publish",
+    "interim_report": "report",
+}
+
+
+def _step_name(step_key: str) -> str:
+    if step_key.startswith("fct_control_total_reconciliation_"):
+        return "checks"
+    return STEP_NAMES.get(step_key, step_key)
 
 
 def _print_step_times(instance, run_id: str) -> None:
@@ -257,13 +352,7 @@ def _print_step_times(instance, run_id: str) -> None:
             started[event.step_key] = record.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
             step = event.step_key
-            name = "checks" if step.startswith("fct_control_total_reconciliation_") else step
-            name = {
-                "raw_extracts": "load",
-                "warehouse_dbt_models": "dbt",
-                "published_warehouse": "publish",
-                "interim_report": "report",
-            }.get(name, name)
+            name = _step_name(step)
             seconds[name] = seconds.get(name, 0.0) + record.timestamp - started.get(step, 0.0)
     if seconds:
         shown = ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items())
@@ -310,9 +399,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 f"({extract.encoding}, '{extract.delimiter}')"
             )
         return EXIT_OK
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         print(f"No such file or folder: {path}", file=sys.stderr)
         return EXIT_USAGE
+    problem = plain_file_problem(path)
+    if problem:
+        print(f"REFUSED: {_shown(path)}: {problem}; nothing was read.")
+        return EXIT_REFUSED
     contract: Contract | None = (
         CONTRACTS.get(args.kind) if args.kind else contract_for_file(path.name)
     )
@@ -353,34 +446,58 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """What readers see now: the published warehouse, its periods, deliveries and checks."""
+    """What readers see now: the published generation, its periods, deliveries and checks.
+    A warehouse that does not open is reported in one line, with what to do."""
     import datetime as dt
 
     import duckdb
 
-    published = warehouse_path()
+    layout = layout_for(warehouse_path(), working_path())
+    holder = lock.current_holder(layout.root) if layout.root.is_dir() else None
+    if holder is not None:
+        print(f"Running:   {holder.describe()}")
+    published = layout.published
+    generation = current_generation(layout)
     if not published.exists():
+        if layout.current_link.is_symlink():
+            print(
+                f"DAMAGED: {_shown(layout.current_link)} points at "
+                f"{os.readlink(layout.current_link)}, which is missing; "
+                f"`warehouse rollback --to ID` makes a kept generation current"
+            )
+            return EXIT_REFUSED
         print(f"No published warehouse at {_shown(published)} yet: run `warehouse run`.")
         return EXIT_REFUSED
-    modified = dt.datetime.fromtimestamp(published.stat().st_mtime).isoformat(timespec="seconds")
-    print(f"Published: {_shown(published)} ({published.stat().st_size:,} bytes, {modified})")
-    with duckdb.connect(str(published), read_only=True) as con:
-        (tags,) = con.execute("select tags from duckdb_databases() where not internal").fetchall()[
-            0
-        ]
-        version = tags.get("storage_version", "default")
-        readable = "DuckDB 1.5 and newer" if version.startswith("v1.") else "DuckDB 2.0 only"
-        print(f"Storage:   {version} ({readable} can open it)")
-        periods = con.execute("""
-            select reporting_period, count(*) filter (where is_current_delivery),
-                   count(*), max(loaded_at)
-            from staging.stg_deliveries group by 1 order by 1""").fetchall()
-        checks = dict(
-            ((period, status), n)
-            for period, status, n in con.execute("""
-                select reporting_period, reconciliation_status, count(*)
-                from marts.fct_control_total_reconciliation group by 1, 2""").fetchall()
-        )
+    database = published.resolve()
+    modified = dt.datetime.fromtimestamp(database.stat().st_mtime).isoformat(timespec="seconds")
+    where = f", {generation.describe()}" if generation else ""
+    print(f"Published: {_shown(published)} ({database.stat().st_size:,} bytes, {modified}{where})")
+    problem = _published_problem(layout, generation)
+    if problem:
+        print(problem)
+        if problem.startswith("DAMAGED"):
+            return EXIT_REFUSED
+    try:
+        with duckdb.connect(str(published), read_only=True) as con:
+            tags = con.execute("select tags from duckdb_databases() where not internal").fetchall()[
+                0
+            ][0]
+            periods = con.execute("""
+                select reporting_period, count(*) filter (where is_current_delivery),
+                       count(*), max(loaded_at)
+                from staging.stg_deliveries group by 1 order by 1""").fetchall()
+            checks = dict(
+                ((period, status), n)
+                for period, status, n in con.execute("""
+                    select reporting_period, reconciliation_status, count(*)
+                    from marts.fct_control_total_reconciliation group by 1, 2""").fetchall()
+            )
+    except duckdb.Error as exc:
+        print(f"DAMAGED: the published warehouse does not open: {describe_exception(exc)}")
+        return EXIT_REFUSED
+    version = tags.get("storage_version", "default")
+    readable = "DuckDB 1.5 and newer" if version.startswith("v1.") else "DuckDB 2.0 only"
+    print(f"Storage:   {version} ({readable} can open it)")
     print("Periods:")
     for period, current, loads, last in periods:
         statuses = ", ".join(
@@ -392,10 +509,82 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"  {period}  {current} current extracts, {loads} loads in all, last "
             f"{last:%Y-%m-%d %H:%M}; reconciliation: {statuses}"
         )
-    parquet = published.parent / "parquet"
+    parquet = layout.parquet_link
     print(f"Parquet:   {len(list(parquet.glob('*.parquet')))} marts in {_shown(parquet)}")
-    reports = sorted((published.parent / "report").glob("*.html"))
+    reports = sorted(layout.report_link.glob("*.html"))
     print(f"Reports:   {', '.join(_shown(r) for r in reports) or 'none'}")
+    kept = [g for g in generations(layout) if generation is None or g.id != generation.id]
+    if kept:
+        print(f"Kept:      {', '.join(g.describe() for g in kept)} (`warehouse rollback`)")
+    return EXIT_OK
+
+
+def _published_problem(layout, generation) -> str | None:
+    """One line on what is wrong with the published file, or None."""
+    if generation is None:
+        return None
+    database = generation.database(layout.name)
+    recorded = generation.manifest.get("files", {}).get(layout.name, {})
+    if not recorded or sha256_of(database) == recorded.get("sha256"):
+        return None
+    try:
+        check_readable(database)
+    except DamagedWarehouse as exc:
+        return (
+            damage_message(layout, generation, str(exc))
+            .replace("the published warehouse", "DAMAGED: the published warehouse", 1)
+            .replace(" It was not used as the base of this run.", "")
+        )
+    return (
+        "Changed:   the published file changed after publication (a read-write session?); "
+        "it still reads whole"
+    )
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    """Make an earlier generation current again (under the lock, like a run)."""
+    layout = layout_for(warehouse_path(), working_path())
+    wait = _wait_seconds(args)
+
+    def waiting(holder: lock.Holder | None) -> None:
+        print(f"Waiting for {holder.describe() if holder else 'another run'} ...", flush=True)
+
+    try:
+        with lock.warehouse_lock(layout.root, "rollback", wait, on_wait=waiting):
+            left, now = rollback(layout, args.to)
+    except lock.WarehouseBusy as busy:
+        print(f"REFUSED: {busy}.")
+        return EXIT_REFUSED
+    except (RuntimeError, DamagedWarehouse) as exc:
+        print(f"REFUSED: {exc}")
+        return EXIT_REFUSED
+    except OSError as exc:
+        print(f"FAILED: {describe_exception(exc)}")
+        return EXIT_REFUSED
+    print(f"Rolled back: readers now see {now.describe()}.")
+    print(
+        f"  {left.id} is kept beside it; the next run builds on {now.id}, so deliveries "
+        f"loaded by {left.id} must be run again ({', '.join(left.manifest.get('periods', []))})."
+    )
+    return EXIT_OK
+
+
+def cmd_dev_database(args: argparse.Namespace) -> int:
+    """A development copy of the published warehouse for dbt run by hand."""
+    from orchestration.lib.dbt_project import dev_database
+
+    published = warehouse_path()
+    if not published.exists():
+        print(f"No published warehouse at {_shown(published)} yet: run `warehouse run`.")
+        return EXIT_REFUSED
+    target = dev_database()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.copying")
+    shutil.copyfile(published, partial)
+    target.with_name(target.name + ".wal").unlink(missing_ok=True)
+    os.replace(partial, target)
+    print(f"Copied {_shown(published)} to {_shown(target)}.")
+    print("  dbt run by hand from dbt_project/ builds there; the published warehouse is untouched.")
     return EXIT_OK
 
 
@@ -471,6 +660,23 @@ def cmd_contracts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_wait_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--wait",
+        type=float,
+        default=lock.default_wait_seconds(),
+        metavar="SECONDS",
+        help="when another run holds the warehouse, wait at most this long for it "
+        "(default: KUNTASEURANTA_LOCK_WAIT or 3600)",
+    )
+    group.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="refuse at once when another run holds the warehouse",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warehouse", description="Municipal budget follow-up warehouse."
@@ -486,6 +692,7 @@ def build_parser() -> argparse.ArgumentParser:
         "an unbroken run of quarters, load in one run (e.g. years of history)",
     )
     run.add_argument("--period", help="reporting period YYYY-MM (default: the folder name)")
+    _add_wait_options(run)
     run.add_argument(
         "--full-refresh",
         action="store_true",
@@ -504,6 +711,21 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="show the published warehouse: periods, deliveries, reconciliation"
     )
     status.set_defaults(func=cmd_status)
+    rollback_parser = sub.add_parser(
+        "rollback",
+        help="make the previous published generation current again (the DuckDB file, "
+        "its Parquet export and the report together)",
+    )
+    rollback_parser.add_argument(
+        "--to", help="the generation to make current (default: the one the current was built on)"
+    )
+    _add_wait_options(rollback_parser)
+    rollback_parser.set_defaults(func=cmd_rollback)
+    dev = sub.add_parser(
+        "dev-database",
+        help="copy the published warehouse to dbt's development file, for dbt run by hand",
+    )
+    dev.set_defaults(func=cmd_dev_database)
     contracts = sub.add_parser("contracts", help="print the extract contracts as Markdown")
     contracts.set_defaults(func=cmd_contracts)
     add_report_parser(sub)

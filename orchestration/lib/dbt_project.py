@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from dagster_dbt import DbtProject
 
 from orchestration.lib.paths import DBT_PROJECT_DIR
 
-DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# The pipeline's own dbt state (manifest and partial-parse state, prepared at set-up) is
+# kept apart from target/, which dbt run by hand uses: a hand-run dbt never invalidates it.
+PIPELINE_TARGET = Path("target") / "pipeline"
+# The profile's output the pipeline builds with (its file comes in --vars); the default
+# output, for dbt run by hand, is a development file.
+PIPELINE_PROFILE_TARGET = "pipeline"
+DBT_PROJECT = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target_path=PIPELINE_TARGET,
+    target=PIPELINE_PROFILE_TARGET,
+)
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def run_target_path(folder: Path) -> Path:
+    """A run's dbt artefacts and logs go to `folder` (the run's build folder, outside the
+    source tree), starting from the pipeline's partial-parse state."""
+    folder.mkdir(parents=True, exist_ok=True)
+    state = DBT_PROJECT_DIR / PIPELINE_TARGET / PARTIAL_PARSE
+    if state.exists():
+        shutil.copyfile(state, folder / PARTIAL_PARSE)
+    return folder
 
 
 def require_manifest() -> None:
@@ -36,6 +61,14 @@ def require_manifest() -> None:
         )
 
 
+def dev_database() -> Path:
+    """The file dbt run by hand builds (profiles.yml's default output)."""
+    import os
+
+    configured = Path(os.environ.get("KUNTASEURANTA_DBT_DEV_DATABASE", "target/dev.duckdb"))
+    return configured if configured.is_absolute() else DBT_PROJECT_DIR / configured
+
+
 def dbt_vars(warehouse: str) -> str:
     """The --vars of every dbt command the pipeline runs: the file it builds in."""
     import json
@@ -47,13 +80,23 @@ def parse() -> None:
     """`dbt parse` as set-up runs it: the manifest Dagster loads, and dbt's partial-parse
     state for the pipeline's own working file, so that a run re-parses only what changed
     (dbt parses everything again when its vars differ from those of the saved state)."""
-    import subprocess
+    import fcntl
     import sys
-    from pathlib import Path
+
+    dbt = Path(sys.executable).parent / "dbt"
+    state = DBT_PROJECT_DIR / PIPELINE_TARGET
+    state.mkdir(parents=True, exist_ok=True)
+    # One parse at a time writes the state (two test workers, or set-up beside a run).
+    with (state / ".parse.lock").open("w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        _parse(dbt)
+
+
+def _parse(dbt: Path) -> None:
+    import subprocess
 
     from orchestration.lib.paths import working_path
 
-    dbt = Path(sys.executable).parent / "dbt"
     subprocess.run(
         [
             str(dbt),
@@ -63,6 +106,10 @@ def parse() -> None:
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
             str(DBT_PROJECT_DIR),
+            "--target",
+            PIPELINE_PROFILE_TARGET,
+            "--target-path",
+            str(PIPELINE_TARGET),
             "--vars",
             dbt_vars(str(working_path())),
         ],

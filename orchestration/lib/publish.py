@@ -1,50 +1,504 @@
-"""Build in a working file, publish by atomically replacing the readers' file.
+"""Build in a working file, publish generations: the DuckDB file, its Parquet export and
+the report switch together, in one atomic step.
 
-Readers (analysts, BI tools) open the published file read-only. A run never writes it:
-it copies the published file to its working file, loads and builds there, and only when
-every blocking check has passed replaces the published file with os.replace. Open
-readers keep the snapshot they have; new connections see the new warehouse; a run that
-fails or is killed leaves the published file as it was.
+The warehouse folder (the parent of the readers' file, `KUNTASEURANTA_WAREHOUSE`):
+
+    warehouse.duckdb -> current/warehouse.duckdb     what readers open (read-only)
+    parquet          -> current/parquet              every mart as Parquet
+    report           -> current/report               the interim report, HTML and PDF
+    current          -> generations/<id>             the one link a publication switches
+    generations/<id>/                                a publication: the three together and
+                                                     generation.json (hashes, deliveries)
+    .build/                                          the run in progress: working file,
+                                                     staged generation, dbt's output
+    .lock                                            the run lock (orchestration.lib.lock)
+    validation/<run id>/                             each run's reconciliation evidence
+    recovered/                                       what a run set aside (stale WALs)
+
+A run never writes what readers see. It copies the current generation's file (checking
+it against the hash recorded when it was published) to its working file, loads and builds
+there, stages the new generation beside the others, and only when every blocking check
+has passed switches `current` with one rename. A kill or a full disk at any instant leaves
+readers the previous generation whole, or the new one whole. Open readers keep the
+snapshot they have (the old generation is kept; DuckDB resolves the links, so its WAL, if
+a read-write session leaves one, stays beside the file it belongs to).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
+import hashlib
+import json
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+# BI tools bundle their own, often older, DuckDB: the warehouse is written in a storage
+# format DuckDB 1.5 and newer can open. The format is fixed when a file is created.
+STORAGE_COMPATIBILITY_VERSION = "v1.5.0"
+MANIFEST = "generation.json"
+_CHUNK = 4 * 1024 * 1024
 
-def _remove(path: Path) -> None:
+
+class DamagedWarehouse(RuntimeError):
+    """The published warehouse does not open or read whole: it is not used as a base."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a warehouse keeps its published generations and a run's work."""
+
+    published: Path
+    working_override: Path | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.published.parent
+
+    @property
+    def name(self) -> str:
+        return self.published.name
+
+    @property
+    def current_link(self) -> Path:
+        return self.root / "current"
+
+    @property
+    def generations_dir(self) -> Path:
+        return self.root / "generations"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / ".build"
+
+    @property
+    def working(self) -> Path:
+        return self.working_override or self.build_dir / self.name
+
+    @property
+    def staging(self) -> Path:
+        """The generation a run prepares; renamed into generations/ when complete."""
+        return self.build_dir / "generation"
+
+    @property
+    def staged_parquet(self) -> Path:
+        return self.staging / "parquet"
+
+    @property
+    def staged_report(self) -> Path:
+        return self.staging / "report"
+
+    @property
+    def dbt_target(self) -> Path:
+        """dbt's artefacts and logs for the run in progress (outside the source tree)."""
+        return self.build_dir / "dbt"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.root / "validation"
+
+    @property
+    def recovered_dir(self) -> Path:
+        return self.root / "recovered"
+
+    @property
+    def parquet_link(self) -> Path:
+        return self.root / "parquet"
+
+    @property
+    def report_link(self) -> Path:
+        return self.root / "report"
+
+    def links(self) -> dict[Path, str]:
+        """Each stable path readers use -> where it points, through `current`."""
+        return {
+            self.published: f"current/{self.name}",
+            self.parquet_link: "current/parquet",
+            self.report_link: "current/report",
+        }
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One publication: its folder and what generation.json says of it."""
+
+    path: Path
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @property
+    def base(self) -> str | None:
+        """The generation the run built on (rollback goes there)."""
+        return self.manifest.get("base")
+
+    @property
+    def published_at(self) -> str:
+        return self.manifest.get("published_at", "")
+
+    @property
+    def run_id(self) -> str:
+        return self.manifest.get("run_id", "")
+
+    def database(self, name: str) -> Path:
+        return self.path / name
+
+    def describe(self) -> str:
+        periods = ", ".join(self.manifest.get("periods", [])) or "no periods"
+        when = self.published_at or "unknown time"
+        return f"generation {self.id} (published {when}; periods {periods})"
+
+
+def layout_for(published: Path, working: Path | None = None) -> Layout:
+    default = Path(published).parent / ".build" / Path(published).name
+    override = Path(working) if working and Path(working) != default else None
+    return Layout(Path(published), override)
+
+
+# --- reading what is published ----------------------------------------------------------
+
+
+def read_generation(path: Path) -> Generation:
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    return Generation(path, manifest)
+
+
+def current_generation(layout: Layout) -> Generation | None:
+    link = layout.current_link
+    if not link.is_symlink() and not link.is_dir():
+        return None
+    target = link.resolve()
+    return read_generation(target) if target.is_dir() else None
+
+
+def generations(layout: Layout) -> list[Generation]:
+    """Every complete generation, oldest first."""
+    if not layout.generations_dir.is_dir():
+        return []
+    found = [
+        read_generation(p)
+        for p in layout.generations_dir.iterdir()
+        if p.is_dir() and not p.name.startswith(".")
+    ]
+    return sorted(found, key=lambda g: (g.published_at, g.id))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_readable(path: Path) -> None:
+    """Open the file read-only and read every table whole: DuckDB verifies each block's
+    checksum as it reads it. Raises DamagedWarehouse with DuckDB's own words."""
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            tables = con.execute(
+                "select schema_name, table_name from duckdb_tables() "
+                "where database_name = current_database()"
+            ).fetchall()
+            for schema, table in tables:
+                name = f"{_identifier(schema)}.{_identifier(table)}"
+                con.execute(f"select count(*), sum(hash(t)) from {name} as t").fetchall()
+    except duckdb.Error as exc:
+        raise DamagedWarehouse(_first_line(exc)) from exc
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# --- at the start of a run (the lock held) ----------------------------------------------
+
+
+def recover(layout: Layout, previous_run: str = "") -> list[str]:
+    """Handle what killed runs and readers left behind; say what was found.
+
+    Runs with the lock held, before anything of the run is written: the working files and
+    staged generation of a run that did not finish are removed, an old single-file
+    warehouse is adopted as the first generation, and a WAL that no longer fits its file
+    is set aside.
+    """
+    notes: list[str] = []
+    if layout.build_dir.exists() and not any(layout.build_dir.iterdir()):
+        layout.build_dir.rmdir()
+    if layout.build_dir.exists():
+        shutil.rmtree(layout.build_dir)
+        notes.append(
+            f"removed the working files of {previous_run or 'an earlier run'}, which did "
+            f"not publish ({layout.build_dir.name}/)"
+        )
+    if layout.working_override is not None:
+        _remove_database(layout.working_override)
+    for stale in _stale_partials(layout):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink(missing_ok=True)
+        notes.append(f"removed {stale.name}, left by a publication that was interrupted")
+    notes += _adopt_single_file(layout)
+    notes += _remove_never_switched(layout)
+    notes += _check_wal(layout)
+    return notes
+
+
+def _remove_never_switched(layout: Layout) -> list[str]:
+    """A generation complete in generations/ but never made current: its publication was
+    killed between the rename and the switch. (One rolled back from says so.)"""
+    current = current_generation(layout)
+    if current is None:
+        return []
+    notes = []
+    for other in generations(layout):
+        never = other.base == current.id and not other.manifest.get("rolled_back_at")
+        if never and other.published_at >= current.published_at and other.id != current.id:
+            shutil.rmtree(other.path)
+            notes.append(f"removed {other.id}, a publication interrupted before its switch")
+    return notes
+
+
+def _stale_partials(layout: Layout) -> list[Path]:
+    found = []
+    if layout.generations_dir.is_dir():
+        found += [p for p in layout.generations_dir.iterdir() if p.name.startswith(".")]
+    if layout.root.is_dir():
+        found += [
+            p
+            for p in layout.root.iterdir()
+            if p.name.endswith((".publishing", ".switching")) and p.name.startswith(".")
+        ]
+    return found
+
+
+def _remove_database(path: Path) -> None:
     for candidate in (path, path.with_name(path.name + ".wal")):
         candidate.unlink(missing_ok=True)
 
 
-# BI tools bundle their own, often older, DuckDB: the warehouse is written in a storage
-# format DuckDB 1.5 and newer can open. The format is fixed when a file is created.
-STORAGE_COMPATIBILITY_VERSION = "v1.5.0"
+def _adopt_single_file(layout: Layout) -> list[str]:
+    """A warehouse published before generations (a plain file, parquet/ and report/
+    folders) becomes generation `adopted-...`, so the next publication switches as usual
+    and the old state is the one rollback returns to."""
+    published = layout.published
+    if published.is_symlink() or not published.is_file():
+        return []
+    notes = []
+    wal = published.with_name(published.name + ".wal")
+    if wal.exists():
+        notes += _set_aside(layout, wal, "a WAL beside the single-file warehouse")
+    try:
+        check_readable(published)
+    except DamagedWarehouse as exc:
+        raise DamagedWarehouse(
+            f"the published warehouse {published} is damaged: {exc}. It was not used; "
+            "restore it from a backup, or move it away and load the deliveries again"
+        ) from exc
+    stamp = _stamp()
+    generation = layout.generations_dir / f"adopted-{stamp}"
+    partial = layout.generations_dir / f".adopting-{stamp}"
+    partial.mkdir(parents=True)
+    try:
+        os.link(published, partial / layout.name)
+    except OSError:
+        shutil.copyfile(published, partial / layout.name)
+    for name in ("parquet", "report"):
+        folder = layout.root / name
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.copytree(folder, partial / name)
+        else:
+            (partial / name).mkdir()
+    _write_manifest(partial, layout.name, run_id="", base=None, periods=[], loads=[])
+    _fsync_tree(partial)
+    os.rename(partial, generation)
+    _fsync_dir(layout.generations_dir)
+    _switch(layout, generation)
+    _ensure_links(layout)
+    notes.append(
+        f"adopted the single-file warehouse {published.name} as {generation.name} "
+        "(published files now live in generations/, reached through current/)"
+    )
+    return notes
 
 
-def start_working_copy(published: Path, working: Path) -> None:
-    """Begin a run from the published warehouse, or from a new, compatible file."""
+def _check_wal(layout: Layout) -> list[str]:
+    """A WAL beside the published file is a read-write session's: alive (readers are then
+    locked out, which we can only report) or dead (its uncheckpointed changes were never
+    part of a publication). One that makes the file unreadable is set aside."""
+    generation = current_generation(layout)
+    if generation is None:
+        return []
+    database = generation.database(layout.name)
+    wal = database.with_name(database.name + ".wal")
+    if not wal.exists():
+        return []
+    try:
+        duckdb.connect(str(database), read_only=True).close()
+    except duckdb.Error as exc:
+        message = _first_line(exc)
+        if "lock" in message.lower():
+            return [
+                "a process holds the published warehouse read-write, which locks every "
+                f"reader out until it closes ({message}); readers should open it "
+                "read-only. This run publishes a new generation beside it."
+            ]
+        return _set_aside(layout, wal, f"a WAL that made the published file unreadable ({message})")
+    return [
+        f"a read-write session left a WAL beside {generation.id}/{layout.name}; its "
+        "changes were never part of a publication and the next generation does not carry "
+        "them"
+    ]
+
+
+def _set_aside(layout: Layout, path: Path, what: str) -> list[str]:
+    layout.recovered_dir.mkdir(parents=True, exist_ok=True)
+    target = layout.recovered_dir / f"{_stamp()}-{path.name}"
+    os.replace(path, target)
+    return [f"set aside {what}: {target.relative_to(layout.root)}"]
+
+
+def start_working_copy(layout: Layout) -> list[str]:
+    """The run's working file: a verified copy of the current generation, or a new file.
+
+    Raises DamagedWarehouse when the published file does not read whole.
+    """
+    working = layout.working
     working.parent.mkdir(parents=True, exist_ok=True)
-    _remove(working)
-    if published.exists():
-        shutil.copyfile(published, working)
-    else:
+    _remove_database(working)
+    generation = current_generation(layout)
+    if generation is None and layout.current_link.is_symlink():
+        raise DamagedWarehouse(
+            f"{layout.current_link} points at {os.readlink(layout.current_link)}, which is "
+            "missing: the published warehouse is gone; `warehouse rollback --to ID` makes a "
+            "kept generation current"
+        )
+    if generation is None:
         config = {"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}
         duckdb.connect(str(working), config=config).close()
+        return []
+    source = generation.database(layout.name)
+    expected = generation.manifest.get("files", {}).get(layout.name, {}).get("sha256")
+    try:
+        digest = _copy_hashing(source, working)
+    except FileNotFoundError as exc:
+        raise DamagedWarehouse(f"{source} is missing") from exc
+    if digest == expected:
+        return []
+    try:
+        check_readable(working)
+    except DamagedWarehouse as exc:
+        _remove_database(working)
+        raise DamagedWarehouse(damage_message(layout, generation, str(exc))) from exc
+    if expected is None:
+        return []
+    return [
+        f"the published file of {generation.id} changed after it was published (a "
+        "read-write session?); it reads whole, so the run builds on it as it is"
+    ]
 
 
-def export_marts(working: Path, parquet_dir: Path) -> list[Path]:
-    """Every mart as a Parquet file, for tools without a (recent enough) DuckDB driver.
+def damage_message(layout: Layout, generation: Generation, cause: str) -> str:
+    previous = _generation_by_id(layout, generation.base)
+    remedy = (
+        f"`warehouse rollback` makes {previous.describe()} current again; then run the "
+        f"deliveries of {generation.id} again ({_loads_text(generation)})"
+        if previous is not None
+        else "no earlier generation is kept: restore the folder from a backup, or move it "
+        "away and load the deliveries again"
+    )
+    return (
+        f"the published warehouse ({generation.id}/{layout.name}) is damaged: {cause}. "
+        f"It was not used as the base of this run. {remedy}."
+    )
 
-    Each file is written beside its target and moved into place with os.replace.
-    """
+
+def _loads_text(generation: Generation) -> str:
+    loads = generation.manifest.get("loads", [])
+    if not loads:
+        return "see its generation.json"
+    files = sorted({f"{x['reporting_period']}/{x['source_file']}" for x in loads})
+    return ", ".join(files[:8]) + (f" and {len(files) - 8} more" if len(files) > 8 else "")
+
+
+def _copy_hashing(source: Path, target: Path) -> str:
+    digest = hashlib.sha256()
+    with source.open("rb") as f, target.open("wb") as out:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
+
+
+RUN_LOADS = "loads.json"
+
+
+def record_run_loads(layout: Layout, loads: list[dict]) -> None:
+    """What the run loaded (new and restated extracts), for its generation's manifest."""
+    (layout.build_dir / RUN_LOADS).write_text(json.dumps(loads), encoding="utf-8")
+
+
+def _run_loads(layout: Layout) -> list[dict]:
+    try:
+        return json.loads((layout.build_dir / RUN_LOADS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+
+
+def _periods(database: Path) -> list[str]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'raw' "
+            "and table_name = 'load_log'"
+        ).fetchall()[0][0]
+        if not exists:
+            return []
+        return [
+            p
+            for (p,) in con.execute(
+                "select distinct reporting_period from raw.load_log order by 1"
+            ).fetchall()
+        ]
+
+
+# --- publication ------------------------------------------------------------------------
+
+
+def prepare_staging(layout: Layout) -> Path:
+    """An empty staged generation for this run (replacing any earlier attempt's)."""
+    if layout.staging.exists():
+        shutil.rmtree(layout.staging)
+    layout.staged_parquet.mkdir(parents=True)
+    layout.staged_report.mkdir(parents=True)
+    return layout.staging
+
+
+def checkpoint(database: Path) -> None:
+    """Everything in the main file, nothing left in a WAL."""
+    with duckdb.connect(str(database)) as con:
+        con.execute("CHECKPOINT")
+
+
+def export_marts(database: Path, parquet_dir: Path) -> list[Path]:
+    """Every mart as a Parquet file, for tools without a (recent enough) DuckDB driver."""
     parquet_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    with duckdb.connect(str(working), read_only=True) as con:
+    with duckdb.connect(str(database), read_only=True) as con:
         tables = [
             t
             for (t,) in con.execute(
@@ -54,22 +508,188 @@ def export_marts(working: Path, parquet_dir: Path) -> list[Path]:
         ]
         for table in tables:
             target = parquet_dir / f"{table}.parquet"
-            staged = parquet_dir / f".{table}.parquet.writing"
-            con.execute(f"copy marts.{table} to '{staged}' (format parquet)")
-            os.replace(staged, target)
+            con.table(f"marts.{_identifier(table)}").write_parquet(str(target))
             written.append(target)
-    for stale in set(parquet_dir.glob("*.parquet")) - set(written):
-        stale.unlink()  # a mart that no longer exists
     return written
 
 
-def publish(working: Path, published: Path) -> None:
-    """Replace the published file with the audited working file in one step."""
-    with duckdb.connect(str(working)) as con:
-        con.execute("CHECKPOINT")  # everything in the main file, nothing left in the WAL
-    published.parent.mkdir(parents=True, exist_ok=True)
-    staged = published.with_name(f".{published.name}.publishing")
-    shutil.copyfile(working, staged)
-    with staged.open("rb") as f:
-        os.fsync(f.fileno())
-    os.replace(staged, published)
+def publish(layout: Layout, run_id: str, keep: int | None = None) -> Generation:
+    """Make the staged generation (parquet/ and report/ already written) current.
+
+    The working file moves into it, its hash is recorded, the folder is renamed into
+    generations/ and `current` is switched with one rename; older generations beyond
+    `keep` (besides the current one and what it was built on) are removed.
+    """
+    staging = layout.staging
+    if not staging.is_dir():
+        raise RuntimeError(f"nothing staged to publish in {staging}")
+    checkpoint(layout.working)
+    database = staging / layout.name
+    _move(layout.working, database)
+    base = current_generation(layout)
+    _write_manifest(
+        staging,
+        layout.name,
+        run_id=run_id,
+        base=base.id if base else None,
+        periods=_periods(database),
+        loads=_run_loads(layout),
+    )
+    _fsync_tree(staging)
+    generation_path = layout.generations_dir / f"{_stamp()}-{run_id[:8] or 'run'}"
+    layout.generations_dir.mkdir(parents=True, exist_ok=True)
+    os.rename(staging, generation_path)
+    _fsync_dir(layout.generations_dir)
+    _fsync_dir(staging.parent)
+    _switch(layout, generation_path)
+    _ensure_links(layout)
+    # Published: the run's work is done (its dbt logs are in the run's Dagster events).
+    shutil.rmtree(layout.build_dir, ignore_errors=True)
+    prune_generations(layout, keep_generations() if keep is None else keep)
+    return read_generation(generation_path)
+
+
+def _move(source: Path, target: Path) -> None:
+    try:
+        os.replace(source, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:  # a working file on another file system: copy it
+            raise
+        shutil.copyfile(source, target)
+        _remove_database(source)
+
+
+def _write_manifest(
+    folder: Path, name: str, run_id: str, base: str | None, periods: list, loads: list
+) -> None:
+    files = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        files[str(path.relative_to(folder))] = {
+            "sha256": sha256_of(path),
+            "bytes": path.stat().st_size,
+        }
+    manifest = {
+        "run_id": run_id,
+        "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "base": base,
+        "database": name,
+        "periods": periods,
+        "loads": loads,
+        "files": files,
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def _switch(layout: Layout, generation: Path) -> None:
+    """Point `current` at the generation: one rename of a new link over the old."""
+    relative = os.path.relpath(generation, layout.root)
+    tmp = layout.root / ".current.switching"
+    tmp.unlink(missing_ok=True)
+    os.symlink(relative, tmp)
+    os.replace(tmp, layout.current_link)
+    _fsync_dir(layout.root)
+
+
+def _ensure_links(layout: Layout) -> None:
+    """The stable paths readers use, each a link through `current`. A folder or file an
+    older layout left there is moved into the adopted generation first."""
+    for path, target in layout.links().items():
+        if path.is_symlink() and os.readlink(path) == target:
+            continue
+        tmp = path.with_name(f".{path.name}.switching")
+        tmp.unlink(missing_ok=True)
+        os.symlink(target, tmp)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)  # copied into the adopted generation by _adopt_single_file
+        os.replace(tmp, path)
+    _fsync_dir(layout.root)
+
+
+def keep_generations() -> int:
+    """Earlier generations kept for rollback (KUNTASEURANTA_KEEP_GENERATIONS, default 1)."""
+    return max(int(os.environ.get("KUNTASEURANTA_KEEP_GENERATIONS", "1")), 0)
+
+
+def _generation_by_id(layout: Layout, generation_id: str | None) -> Generation | None:
+    if not generation_id:
+        return None
+    path = layout.generations_dir / generation_id
+    return read_generation(path) if path.is_dir() else None
+
+
+def prune_generations(layout: Layout, keep: int) -> list[str]:
+    """Keep the current generation and the `keep` it was built on, one after the other."""
+    current = current_generation(layout)
+    if current is None:
+        return []
+    kept = {current.id}
+    generation: Generation | None = current
+    for _ in range(keep):
+        generation = _generation_by_id(layout, generation.base if generation else None)
+        if generation is None:
+            break
+        kept.add(generation.id)
+    removed = []
+    for other in generations(layout):
+        if other.id not in kept:
+            shutil.rmtree(other.path, ignore_errors=True)
+            removed.append(other.id)
+    return removed
+
+
+def rollback(layout: Layout, to: str | None = None) -> tuple[Generation, Generation]:
+    """Make an earlier generation current again: by default the one the current was built
+    on. Returns (the generation left, the one now current)."""
+    current = current_generation(layout)
+    if current is None:
+        raise RuntimeError(f"nothing is published in {layout.root}")
+    target = _generation_by_id(layout, to or current.base)
+    if target is None:
+        kept = ", ".join(g.id for g in generations(layout) if g.id != current.id) or "none"
+        wanted = to or current.base or "an earlier generation"
+        raise RuntimeError(f"{wanted} is not kept; earlier generations kept: {kept}")
+    if target.id == current.id:
+        raise RuntimeError(f"{target.id} is already current")
+    check_readable(target.database(layout.name))
+    manifest = dict(current.manifest)
+    manifest["rolled_back_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    (current.path / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    _switch(layout, target.path)
+    _ensure_links(layout)
+    return read_generation(current.path), target
+
+
+def current_target(layout: Layout) -> str | None:
+    """What `current` points at now: compared before and after a run, it says whether
+    anything readers see has changed."""
+    try:
+        return os.readlink(layout.current_link)
+    except OSError:
+        return None
+
+
+# --- durability -------------------------------------------------------------------------
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    for path in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
+        _fsync_dir(path)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _stamp() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")

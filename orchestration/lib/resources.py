@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -11,13 +12,22 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from packaging import version
 
+from orchestration.lib import housekeeping, lock
+from orchestration.lib.publish import Layout, layout_for, recover
+
 
 class WarehouseFiles(dg.ConfigurableResource):
-    """The published file readers open, the working file a run builds in, the evidence."""
+    """The published file readers open, the working file a run builds in, the evidence.
+
+    A run that uses it holds the warehouse's lock for its whole life (every step of the
+    run shares one resource instance: the job runs in one process), waiting at most
+    `lock_wait_seconds` for a run in progress.
+    """
 
     published_path: str
     working_path: str
     evidence_dir: str
+    lock_wait_seconds: float = 3600.0
 
     @property
     def published(self) -> Path:
@@ -28,12 +38,34 @@ class WarehouseFiles(dg.ConfigurableResource):
         return Path(self.working_path)
 
     @property
-    def parquet_dir(self) -> Path:
-        """Parquet copies of the marts, beside the published file."""
-        return self.published.parent / "parquet"
+    def layout(self) -> Layout:
+        return layout_for(self.published, self.working)
 
     def evidence_for_run(self, run_id: str) -> Path:
         return Path(self.evidence_dir) / run_id
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseFiles]:
+        run_id = context.run.run_id if context.run else ""
+        log = context.log
+
+        def waiting(holder: lock.Holder | None) -> None:
+            if log is not None:
+                log.warning(
+                    f"waiting for {holder.describe() if holder else 'another run'} to finish "
+                    f"(at most {self.lock_wait_seconds:.0f} s)"
+                )
+
+        with lock.warehouse_lock(self.layout.root, run_id, self.lock_wait_seconds, on_wait=waiting):
+            previous = lock.previous_holder(self.layout.root)
+            for note in recover(self.layout, previous.describe() if previous else ""):
+                if log is not None:
+                    log.warning(note)
+            try:
+                yield self
+            finally:
+                if context.instance is not None:
+                    housekeeping.prune(self.layout, context.instance, keep_current=run_id)
 
 
 class WarehouseDbtCliResource(DbtCliResource):

@@ -11,7 +11,7 @@ from orchestration.lib.contracts import CONTRACTS
 from orchestration.lib.csv_reader import ExtractRefused
 from orchestration.lib.loader import ExtractLoad, load_delivery
 from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, inbox_dir
-from orchestration.lib.publish import start_working_copy
+from orchestration.lib.publish import DamagedWarehouse, record_run_loads, start_working_copy
 from orchestration.lib.reporting_period import ReportingPeriod
 from orchestration.lib.resources import WarehouseFiles
 from orchestration.lib.validation import validate_delivery
@@ -151,7 +151,11 @@ def raw_extracts(
             metadata={"errors": dg.MetadataValue.md("\n".join(problems))},
         )
     # The run builds on a copy of what readers see; they see the result only once published.
-    start_working_copy(warehouse_files.published, warehouse_files.working)
+    try:
+        for note in start_working_copy(warehouse_files.layout):
+            context.log.warning(note)
+    except DamagedWarehouse as exc:
+        raise dg.Failure(description=str(exc)) from exc
     loads_by_period = {}
     for delivery in deliveries:
         context.log.info(f"Delivery {delivery.folder} for {delivery.reporting_period} is valid")
@@ -163,7 +167,24 @@ def raw_extracts(
                 f"from {load.source_file}"
             )
         loads_by_period[str(delivery.reporting_period)] = loads
+    record_run_loads(warehouse_files.layout, _new_loads(loads_by_period))
     yield from _materializations(loads_by_period)
+
+
+def _new_loads(loads_by_period: dict[str, list[ExtractLoad]]) -> list[dict]:
+    """What this run loaded, for the manifest of the generation it publishes."""
+    return [
+        {
+            "reporting_period": period,
+            "extract_kind": x.kind,
+            "source_file": x.source_file,
+            "sha256": x.sha256,
+            "load_id": x.load_id,
+        }
+        for period, period_loads in sorted(loads_by_period.items())
+        for x in period_loads
+        if x.status != "unchanged"
+    ]
 
 
 def _materializations(loads_by_period: dict[str, list[ExtractLoad]]):

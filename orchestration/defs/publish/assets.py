@@ -1,36 +1,48 @@
-"""Publication: the audited working file replaces the readers' file in one step."""
+"""Publication: the audited working file, its Parquet export and the report become what
+readers see, together, in one atomic switch."""
 
 import dagster as dg
 
 from orchestration.defs.ingest.assets import WAREHOUSE_POOL
 from orchestration.defs.transform.dbt import warehouse_dbt_models
-from orchestration.lib.publish import export_marts, publish
+from orchestration.lib.publish import checkpoint, export_marts, publish
 from orchestration.lib.resources import WarehouseFiles
+
+INTERIM_REPORT = dg.AssetKey(["interim_report"])
 
 
 @dg.asset(
-    deps=list(warehouse_dbt_models.keys),
+    deps=[*warehouse_dbt_models.keys, INTERIM_REPORT],
     group_name="publish",
     pool=WAREHOUSE_POOL,
-    kinds={"duckdb"},
-    description="The warehouse readers open (read-only). Replaced atomically, and only when "
-    "every blocking check of the run has passed.",
+    kinds={"duckdb", "parquet"},
+    description="The warehouse readers open (read-only), the marts as Parquet and the "
+    "interim report: one generation, switched in atomically and only when every blocking "
+    "check of the run has passed. The previous generation is kept for rollback.",
 )
 def published_warehouse(
     context: dg.AssetExecutionContext, warehouse_files: WarehouseFiles
 ) -> dg.MaterializeResult:
-    # Parquet first: if the export fails, the DuckDB file is not published either.
-    parquet_files = export_marts(warehouse_files.working, warehouse_files.parquet_dir)
-    publish(warehouse_files.working, warehouse_files.published)
+    layout = warehouse_files.layout
+    if not layout.staged_report.is_dir():
+        raise dg.Failure(
+            description="nothing staged: the interim report belongs to every publication, "
+            "so materialize interim_report in the same run"
+        )
+    checkpoint(layout.working)
+    parquet_files = export_marts(layout.working, layout.staged_parquet)
+    generation = publish(layout, context.run.run_id)
     context.log.info(
-        f"Published {warehouse_files.published} and {len(parquet_files)} marts "
-        f"as Parquet in {warehouse_files.parquet_dir}"
+        f"Published {generation.id}: {layout.published}, {len(parquet_files)} marts as "
+        f"Parquet and the interim report"
     )
+    database = generation.database(layout.name)
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(warehouse_files.published)),
-            "bytes": dg.MetadataValue.int(warehouse_files.published.stat().st_size),
-            "parquet_dir": dg.MetadataValue.path(str(warehouse_files.parquet_dir)),
+            "generation": generation.id,
+            "path": dg.MetadataValue.path(str(layout.published)),
+            "bytes": dg.MetadataValue.int(database.stat().st_size),
+            "parquet_dir": dg.MetadataValue.path(str(layout.parquet_link)),
             "parquet_files": dg.MetadataValue.int(len(parquet_files)),
         }
     )

@@ -9,7 +9,13 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.ingest.assets import WAREHOUSE_POOL
-from orchestration.lib.dbt_project import DBT_PROJECT, dbt_vars, require_manifest
+from orchestration.lib.dbt_project import (
+    DBT_PROJECT,
+    dbt_vars,
+    require_manifest,
+    run_target_path,
+)
+from orchestration.lib.resources import WarehouseFiles
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -55,6 +61,7 @@ def warehouse_dbt_models(
     config: DbtBuildConfig,
     dbt: DbtCliResource,
     duckdb: DuckDBResource,
+    warehouse_files: WarehouseFiles,
 ):
     # dbt builds in the run's working file, the same one the DuckDB resource opens. Data
     # tests guard every run; unit tests check the SQL's logic and run with the test suite.
@@ -71,4 +78,5 @@ def warehouse_dbt_models(
     # While dbt builds (in its own process), this process mostly waits for dbt's events:
     # import what the checks and the report need meanwhile, not after.
     threading.Thread(target=_import_later_steps, daemon=True).start()
-    yield from dbt.cli(args, context=context).stream()
+    target_path = run_target_path(warehouse_files.layout.dbt_target)
+    yield from dbt.cli(args, context=context, target_path=target_path).stream()
