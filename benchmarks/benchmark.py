@@ -383,7 +383,7 @@ def plain_dbt_build(bench: Bench, pipeline_dir: Path, case_dir: Path, attempt: i
     command = [
         BIN / "dbt", "build", "--project-dir", DBT_PROJECT, "--profiles-dir", DBT_PROJECT,
         "--exclude-resource-type", "unit_test", "--full-refresh",
-        "--vars", json.dumps({"warehouse_path": str(copy)}),
+        "--target", "pipeline", "--vars", json.dumps({"warehouse_path": str(copy)}),
         # dbt's artefacts go to the scratch, not over the project's prepared manifest.
         "--target-path", case_dir / "target", "--log-path", case_dir / "logs",
     ]  # fmt: skip

@@ -20,7 +20,7 @@ import pytest
 from orchestration.lib.contracts import CONTRACTS
 from orchestration.lib.csv_reader import ExtractRefused
 from orchestration.lib.loader import load_delivery
-from orchestration.lib.paths import DBT_PROJECT_DIR, DEFAULT_DELIVERY_DIR, REFERENCE_DIR
+from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, REFERENCE_DIR
 from orchestration.lib.validation import load_account_ranges, load_report_lines, validate_delivery
 from tests.conftest import PipelineRun, run_pipeline
 from tests.deliveries import by_account, deliver
@@ -282,7 +282,8 @@ def test_a_new_quarter_builds_only_its_own_period(account_runs: tuple[PipelineRu
     second = account_runs[1]
     assert second.exit_code == 0, second.output
     run_id = re.search(r"Run (\S+) succeeded", second.output).group(1)
-    target = next((DBT_PROJECT_DIR / "target").glob(f"warehouse_dbt_models-{run_id[:7]}-*"))
+    # The run's dbt artefacts are kept with its evidence, outside the source tree.
+    target = second.published.parent / "validation" / run_id / "dbt"
     for model in ("int_ledger_accounts_aggregated", "fct_budget_vs_actual"):
         compiled = next(target.glob(f"compiled/**/{model}.sql")).read_text(encoding="utf-8")
         assert "reporting_period in ('2023-06')" in compiled, model

@@ -31,6 +31,8 @@ def _unit_tests(project: Path, warehouse: Path, work: Path) -> subprocess.Comple
             str(work / "target"),
             "--log-path",
             str(work / "logs"),
+            "--target",
+            "pipeline",
             "--vars",
             json.dumps({"warehouse_path": str(warehouse)}),
         ],

@@ -920,17 +920,22 @@ def test_the_dagster_asset_renders_the_latest_report(embedded_run: PipelineRun, 
     published = tmp_path / "warehouse" / "warehouse.duckdb"
     working = tmp_path / "warehouse" / ".build" / "warehouse.duckdb"
     working.parent.mkdir(parents=True)
-    shutil.copy(embedded_run.published, working)
-    result = dg.materialize(
-        [interim_report],
-        resources={
-            "warehouse_files": WarehouseFiles(
-                published_path=str(published),
-                working_path=str(working),
-                evidence_dir=str(tmp_path / "warehouse" / "validation"),
-            )
-        },
-    )
+    from orchestration.lib.lock import warehouse_lock
+
+    # As `warehouse run` does: the lock taken and leftovers recovered before the run, whose
+    # earlier steps leave the working file the report reads.
+    with warehouse_lock(published.parent, "test"):
+        shutil.copy(embedded_run.published, working)
+        result = dg.materialize(
+            [interim_report],
+            resources={
+                "warehouse_files": WarehouseFiles(
+                    published_path=str(published),
+                    working_path=str(working),
+                    evidence_dir=str(tmp_path / "warehouse" / "validation"),
+                )
+            },
+        )
     assert result.success
     (materialization,) = result.asset_materializations_for_node("interim_report")
     meta = {k: v.value for k, v in materialization.metadata.items()}

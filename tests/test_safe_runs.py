@@ -504,9 +504,7 @@ def test_runs_started_by_dagster_hold_the_lock_through_their_resource(tmp_path: 
     assert dg.materialize([probe], resources={"warehouse_files": files}).success
 
 
-def test_two_runs_at_once_both_land_in_a_path_with_quotes_and_spaces(
-    embedded_run: PipelineRun, tmp_path: Path
-):
+def test_two_runs_at_once_both_land_in_a_path_with_quotes_and_spaces(tmp_path: Path):
     """Two people start a run on one warehouse: the second waits for the first, names it,
     and both deliveries are in raw and the marts. The warehouse's path has an apostrophe
     and spaces (no SQL is built by pasting paths)."""

@@ -208,6 +208,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         with lock.warehouse_lock(layout.root, run_id, wait, on_wait=waiting):
             for note in recover(layout, _previous_run(layout)):
                 print(f"Found:     {note}")
+            # Adopting an old single-file warehouse changes no published byte.
+            before = current_target(layout)
             return _execute_run(args, periods, layout, run_id, before)
     except lock.WarehouseBusy as busy:
         print(f"REFUSED: {busy}.")

@@ -543,7 +543,13 @@ def publish(layout: Layout, run_id: str, keep: int | None = None) -> Generation:
     _fsync_dir(staging.parent)
     _switch(layout, generation_path)
     _ensure_links(layout)
-    # Published: the run's work is done (its dbt logs are in the run's Dagster events).
+    # Published: the run's work is done. Its dbt artefacts (compiled SQL, run results,
+    # dbt.log) go with its evidence, which housekeeping prunes.
+    if layout.dbt_target.is_dir():
+        evidence = layout.evidence_dir / run_id
+        evidence.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(evidence / "dbt", ignore_errors=True)
+        os.replace(layout.dbt_target, evidence / "dbt")
     shutil.rmtree(layout.build_dir, ignore_errors=True)
     prune_generations(layout, keep_generations() if keep is None else keep)
     return read_generation(generation_path)

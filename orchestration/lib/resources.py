@@ -56,11 +56,14 @@ class WarehouseFiles(dg.ConfigurableResource):
                     f"(at most {self.lock_wait_seconds:.0f} s)"
                 )
 
+        # A run whose process holds the lock already (the CLI's) has recovered already.
+        taken_here = not lock.held_here(self.layout.root)
         with lock.warehouse_lock(self.layout.root, run_id, self.lock_wait_seconds, on_wait=waiting):
-            previous = lock.previous_holder(self.layout.root)
-            for note in recover(self.layout, previous.describe() if previous else ""):
-                if log is not None:
-                    log.warning(note)
+            if taken_here:
+                previous = lock.previous_holder(self.layout.root)
+                for note in recover(self.layout, previous.describe() if previous else ""):
+                    if log is not None:
+                        log.warning(note)
             try:
                 yield self
             finally:

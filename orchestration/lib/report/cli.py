@@ -51,7 +51,9 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         "--period", help="reporting period YYYY-MM (default: the latest in the warehouse)"
     )
     parser.add_argument(
-        "--out", help="folder for the files (default: report/ beside the published warehouse)"
+        "--out",
+        help="folder for the files (default: rendered/ beside the published warehouse; "
+        "report/ holds the report published with it)",
     )
     parser.set_defaults(func=cmd_report)
     return parser

@@ -67,5 +67,7 @@ def _write_atomically(path: Path, content: bytes) -> None:
 
 
 def report_dir(warehouse_file: Path) -> Path:
-    """Where reports go by default: report/ beside the published DuckDB file."""
-    return Path(warehouse_file).parent / "report"
+    """Where `warehouse report` writes by default: rendered/ beside the published file.
+    (report/ is the published generation's own, switched with its DuckDB file; a report
+    rendered on demand never changes what a publication holds.)"""
+    return Path(warehouse_file).parent / "rendered"
