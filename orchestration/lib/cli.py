@@ -61,8 +61,9 @@ MAX_ROUNDING_SHOWN = 100
 
 
 def _shown(path: Path) -> str:
+    """The path as a person typed it: relative where it can be, links not followed."""
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
