@@ -41,8 +41,8 @@ from orchestration.lib.publish import (
     start_working_copy,
 )
 from orchestration.lib.resources import WarehouseFiles
-from tests.conftest import PipelineRun
-from tests.deliveries import deliver
+from tests.conftest import PipelineRun, copy_published
+from tests.deliveries import deliver, restate_leaf
 
 PYTHON = sys.executable
 STATE_SQL = """
@@ -504,51 +504,98 @@ def test_runs_started_by_dagster_hold_the_lock_through_their_resource(tmp_path: 
     assert dg.materialize([probe], resources={"warehouse_files": files}).success
 
 
-def test_two_runs_at_once_both_land_in_a_path_with_quotes_and_spaces(tmp_path: Path):
-    """Two people start a run on one warehouse: the second waits for the first, names it,
-    and both deliveries are in raw and the marts. The warehouse's path has an apostrophe
-    and spaces (no SQL is built by pasting paths)."""
-    root = tmp_path / "Kunnan 'talous' data"
-    root.mkdir()
-    published = root / "warehouse" / "warehouse.duckdb"
-    published.parent.mkdir()
+# A separate process, as a BI tool is: SQLAlchemy with duckdb-engine, read-only (the way
+# Superset connects), a new connection per query, until told to stop.
+READER = textwrap.dedent("""
+    import json, sys, time
+    from pathlib import Path
+    import sqlalchemy as sa
+    path, stop, sql = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+    engine = sa.create_engine(f"duckdb:///{path}", connect_args={"read_only": True},
+                              poolclass=sa.pool.NullPool)
+    while not stop.exists():
+        try:
+            with engine.connect() as con:
+                row = con.execute(sa.text(sql)).fetchall()[0]
+            print(json.dumps({"state": [str(v) for v in row]}), flush=True)
+        except Exception as exc:
+            print(json.dumps({"error": repr(exc)}), flush=True)
+        time.sleep(0.05)
+""")
+
+
+def test_two_runs_at_once_both_land_while_readers_read(embedded_run: PipelineRun, tmp_path: Path):
+    """Two people start a run on one warehouse while a BI tool polls it and an analyst
+    holds a session open: the second run waits for the first and names it, both
+    deliveries land, readers see only whole publications and never an error, and the
+    analyst keeps the snapshot they opened. The warehouse's path has an apostrophe and
+    spaces (no SQL is built by pasting paths)."""
+    from tests.faults_common import STATE_SQL as READ_SQL
+    from tests.faults_common import state
+
+    folder = tmp_path / "Kunnan 'talous' data"
+    published = copy_published(embedded_run, folder)
     q2 = deliver(tmp_path / "inbox", "2023-06")
+    restated = deliver(tmp_path / "restated", "2023-03")
+    restate_leaf(restated, "VIRE", "avustukset", "-1900", "-2900")
+    old = state(published)
+    held_session = duckdb.connect(str(published), read_only=True)  # an analyst's session
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen(
+        [PYTHON, "-c", READER, str(published), str(stop), READ_SQL],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     env = {**os.environ, "KUNTASEURANTA_WAREHOUSE": str(published)}
     env.pop("DAGSTER_HOME", None)
     env.pop("KUNTASEURANTA_WORKING", None)
     warehouse = str(Path(PYTHON).parent / "warehouse")
     first_log = tmp_path / "first.log"
-    with first_log.open("w") as out:  # a file, not a pipe: dbt prints hundreds of lines
-        first = subprocess.Popen([warehouse, "run", str(q2)], env=env, stdout=out)
-    deadline = time.monotonic() + 60
-    while lock.current_holder(published.parent) is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    holder = lock.current_holder(published.parent)
-    assert holder is not None
-    second = subprocess.run(
-        [warehouse, "run", str(DEFAULT_DELIVERY_DIR)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    first.wait(timeout=600)
+    try:
+        with first_log.open("w") as out:  # a file, not a pipe: dbt prints hundreds of lines
+            first = subprocess.Popen([warehouse, "run", str(q2)], env=env, stdout=out)
+        deadline = time.monotonic() + 60
+        while lock.current_holder(published.parent) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        holder = lock.current_holder(published.parent)
+        assert holder is not None
+        second = subprocess.run(
+            [warehouse, "run", str(restated)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        first.wait(timeout=600)
+    finally:
+        stop.touch()
+        output, _ = reader.communicate(timeout=60)
     first_output = first_log.read_text()
     assert first.returncode == 0, first_output
     assert second.returncode == 0, second.stdout
     assert f"Waiting for run {holder.run_id}" in second.stdout
     assert "succeeded" in first_output and "succeeded" in second.stdout
+    # The session opened before both publications still reads its own whole snapshot.
+    assert tuple(held_session.execute(READ_SQL).fetchall()[0]) == old
+    held_session.close()
     with duckdb.connect(str(published), read_only=True) as con:
-        periods = con.execute(
+        loads = con.execute(
             "select reporting_period, count(*) from raw.load_log group by 1 order by 1"
         ).fetchall()
-        marts = con.execute(
-            "select distinct reporting_period from marts.fct_budget_vs_actual order by 1"
+        actual = con.execute(
+            "select reporting_period, actual from marts.fct_budget_vs_actual "
+            "where org_code = 'VIRE' and line_code = 'avustukset' order by 1"
         ).fetchall()
-    assert periods == [("2023-03", 8), ("2023-06", 8)]
-    assert marts == [("2023-03",), ("2023-06",)]
-    generation = current_generation(Layout(published))
-    assert generation.manifest["periods"] == ["2023-03", "2023-06"]
+    # Q2 whole, and Q1's restated extracts beside the eight first delivered.
+    assert loads[1] == ("2023-06", 8) and loads[0][0] == "2023-03" and loads[0][1] > 8
+    assert actual[0] == ("2023-03", NEW_ACTUAL) and actual[1][0] == "2023-06"
+    assert current_generation(Layout(published)).manifest["periods"] == ["2023-03", "2023-06"]
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert [line["error"] for line in lines if "error" in line] == []
+    observed = {tuple(line["state"]) for line in lines if "state" in line}
+    final = tuple(str(v) for v in state(published))
+    assert tuple(str(v) for v in old) in observed and final in observed
+    assert len(observed) <= 3  # before, after the first publication, after the second
 
 
 # --- causes, housekeeping, hand-run dbt ---------------------------------------------------

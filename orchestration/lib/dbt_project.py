@@ -24,14 +24,34 @@ DBT_PROJECT = DbtProject(
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
-def run_target_path(folder: Path) -> Path:
+def run_target_path(folder: Path, warehouse_state: Path) -> Path:
     """A run's dbt artefacts and logs go to `folder` (the run's build folder, outside the
-    source tree), starting from the pipeline's partial-parse state."""
+    source tree), starting from the warehouse's own partial-parse state if it has one,
+    else set-up's. (dbt parses everything again when the file it builds in differs from
+    the one the state was saved for: a warehouse kept elsewhere than the default would
+    pay a full parse on every run without a state of its own.)"""
     folder.mkdir(parents=True, exist_ok=True)
-    state = DBT_PROJECT_DIR / PIPELINE_TARGET / PARTIAL_PARSE
-    if state.exists():
-        shutil.copyfile(state, folder / PARTIAL_PARSE)
+    for state in (
+        warehouse_state / PARTIAL_PARSE,
+        DBT_PROJECT_DIR / PIPELINE_TARGET / PARTIAL_PARSE,
+    ):
+        if state.exists():
+            shutil.copyfile(state, folder / PARTIAL_PARSE)
+            break
     return folder
+
+
+def keep_parse_state(folder: Path, warehouse_state: Path) -> None:
+    """After dbt ran in `folder`: its parse state becomes the warehouse's."""
+    import os
+
+    state = folder / PARTIAL_PARSE
+    if not state.exists():
+        return
+    warehouse_state.mkdir(parents=True, exist_ok=True)
+    partial = warehouse_state / f".{PARTIAL_PARSE}.copying"
+    shutil.copyfile(state, partial)
+    os.replace(partial, warehouse_state / PARTIAL_PARSE)
 
 
 def require_manifest() -> None:

@@ -14,6 +14,7 @@ The warehouse folder (the parent of the readers' file, `KUNTASEURANTA_WAREHOUSE`
     .lock                                            the run lock (orchestration.lib.lock)
     validation/<run id>/                             each run's reconciliation evidence
     recovered/                                       what a run set aside (stale WALs)
+    .dbt-state/                                      dbt's parse state for this warehouse
 
 A run never writes what readers see. It copies the current generation's file (checking
 it against the hash recorded when it was published) to its working file, loads and builds
@@ -96,6 +97,11 @@ class Layout:
     def dbt_target(self) -> Path:
         """dbt's artefacts and logs for the run in progress (outside the source tree)."""
         return self.build_dir / "dbt"
+
+    @property
+    def dbt_state(self) -> Path:
+        """dbt's partial-parse state for this warehouse's working file, kept between runs."""
+        return self.root / ".dbt-state"
 
     @property
     def evidence_dir(self) -> Path:

@@ -12,6 +12,7 @@ from orchestration.defs.ingest.assets import WAREHOUSE_POOL
 from orchestration.lib.dbt_project import (
     DBT_PROJECT,
     dbt_vars,
+    keep_parse_state,
     require_manifest,
     run_target_path,
 )
@@ -78,5 +79,9 @@ def warehouse_dbt_models(
     # While dbt builds (in its own process), this process mostly waits for dbt's events:
     # import what the checks and the report need meanwhile, not after.
     threading.Thread(target=_import_later_steps, daemon=True).start()
-    target_path = run_target_path(warehouse_files.layout.dbt_target)
-    yield from dbt.cli(args, context=context, target_path=target_path).stream()
+    layout = warehouse_files.layout
+    target_path = run_target_path(layout.dbt_target, layout.dbt_state)
+    try:
+        yield from dbt.cli(args, context=context, target_path=target_path).stream()
+    finally:
+        keep_parse_state(target_path, layout.dbt_state)
