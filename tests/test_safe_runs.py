@@ -559,6 +559,22 @@ def test_two_runs_at_once_both_land_while_readers_read(embedded_run: PipelineRun
             time.sleep(0.1)
         holder = lock.current_holder(published.parent)
         assert holder is not None
+        # Runs started with --no-wait at several moments of the first (loading, dbt)
+        # refuse at once, naming it, and touch nothing of it.
+        for delay in (0.0, 4.0, 8.0):
+            time.sleep(delay)
+            started = time.monotonic()
+            probe = subprocess.run(
+                [warehouse, "run", str(restated), "--no-wait"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert probe.returncode == 1, probe.stdout
+            assert f"another run holds the warehouse: run {holder.run_id}" in probe.stdout
+            assert time.monotonic() - started < 15
+        assert first.poll() is None  # still running: the probes did not end it
         second = subprocess.run(
             [warehouse, "run", str(restated)],
             env=env,

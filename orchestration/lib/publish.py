@@ -658,8 +658,12 @@ def rollback(layout: Layout, to: str | None = None) -> tuple[Generation, Generat
     target = _generation_by_id(layout, to or current.base)
     if target is None:
         kept = ", ".join(g.id for g in generations(layout) if g.id != current.id) or "none"
-        wanted = to or current.base or "an earlier generation"
-        raise RuntimeError(f"{wanted} is not kept; earlier generations kept: {kept}")
+        if not to and not current.base:
+            raise RuntimeError(
+                f"{current.id} is the first publication: there is no earlier generation to "
+                "roll back to"
+            )
+        raise RuntimeError(f"{to or current.base} is not kept; earlier generations kept: {kept}")
     if target.id == current.id:
         raise RuntimeError(f"{target.id} is already current")
     check_readable(target.database(layout.name))
