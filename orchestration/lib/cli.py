@@ -41,15 +41,14 @@ from orchestration.lib.paths import (
 )
 from orchestration.lib.publish import (
     DamagedWarehouse,
-    check_readable,
     current_generation,
     current_target,
-    damage_message,
     generations,
+    held_for_run,
     layout_for,
-    recover,
     rollback,
     sha256_of,
+    verify,
 )
 from orchestration.lib.report.cli import add_report_parser
 from orchestration.lib.reporting_period import ReportingPeriod
@@ -198,16 +197,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     wait = _wait_seconds(args)
 
     def waiting(holder: lock.Holder | None) -> None:
-        print(
-            f"Waiting for {holder.describe() if holder else 'another run'} to finish "
-            f"(at most {wait:.0f} s; --no-wait refuses at once) ...",
-            flush=True,
-        )
+        print(f"{lock.waiting_line(holder, wait)}; --no-wait refuses at once ...", flush=True)
 
     before = current_target(layout)
     try:
-        with lock.warehouse_lock(layout.root, run_id, wait, on_wait=waiting):
-            for note in recover(layout, _previous_run(layout)):
+        with held_for_run(layout, run_id, wait, on_wait=waiting) as notes:
+            for note in notes:
                 print(f"Found:     {note}")
             # Adopting an old single-file warehouse changes no published byte.
             before = current_target(layout)
@@ -223,11 +218,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"FAILED before the run started: {describe_exception(exc)}")
         print(_unchanged_line(layout, before, "Nothing was loaded"))
         return EXIT_REFUSED
-
-
-def _previous_run(layout) -> str:
-    previous = lock.previous_holder(layout.root)
-    return previous.describe() if previous else ""
 
 
 def _unchanged_line(layout, before: str | None, what: str) -> str:
@@ -527,21 +517,11 @@ def _published_problem(layout, generation) -> str | None:
     if generation is None:
         return None
     database = generation.database(layout.name)
-    recorded = generation.manifest.get("files", {}).get(layout.name, {})
-    if not recorded or sha256_of(database) == recorded.get("sha256"):
-        return None
     try:
-        check_readable(database)
+        changed = verify(layout, generation, database, sha256_of(database))
     except DamagedWarehouse as exc:
-        return (
-            damage_message(layout, generation, str(exc))
-            .replace("the published warehouse", "DAMAGED: the published warehouse", 1)
-            .replace(" It was not used as the base of this run.", "")
-        )
-    return (
-        "Changed:   the published file changed after publication (a read-write session?); "
-        "it still reads whole"
-    )
+        return f"DAMAGED: {exc}"
+    return f"Changed:   {changed}" if changed else None
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
@@ -550,7 +530,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     wait = _wait_seconds(args)
 
     def waiting(holder: lock.Holder | None) -> None:
-        print(f"Waiting for {holder.describe() if holder else 'another run'} ...", flush=True)
+        print(f"{lock.waiting_line(holder, wait)}; --no-wait refuses at once ...", flush=True)
 
     try:
         with lock.warehouse_lock(layout.root, "rollback", wait, on_wait=waiting):

@@ -7,7 +7,6 @@ running the pipeline needs the innermost cause, in words they can act on.
 
 from __future__ import annotations
 
-import errno
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -78,13 +77,6 @@ def describe(error: ErrorInfo | None) -> str:
 
 def describe_exception(exc: BaseException) -> str:
     """The same line for an exception in hand (the CLI's own steps)."""
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES):
-        what = {
-            errno.ENOSPC: "No space left on device",
-            errno.EROFS: "the folder is read-only",
-            errno.EACCES: "permission denied",
-        }[exc.errno]
-        return f"{what} while writing {exc.filename}" if exc.filename else what
     return describe(_as_info(exc))
 
 

@@ -184,6 +184,12 @@ def _acquire(
         time.sleep(min(poll_seconds, max(deadline - time.monotonic(), 0.01)))
 
 
+def waiting_line(holder: Holder | None, wait_seconds: float) -> str:
+    """What a run says while it waits for the one in progress."""
+    what = holder.describe() if holder else "another run"
+    return f"Waiting for {what} to finish (at most {wait_seconds:.0f} s)"
+
+
 def default_wait_seconds() -> float:
     """How long a run waits for the one in progress (KUNTASEURANTA_LOCK_WAIT, seconds)."""
     return float(os.environ.get("KUNTASEURANTA_LOCK_WAIT", "3600"))

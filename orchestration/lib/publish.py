@@ -27,16 +27,20 @@ a read-write session leaves one, stays beside the file it belongs to).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+
+from orchestration.lib import lock
 
 # BI tools bundle their own, often older, DuckDB: the warehouse is written in a storage
 # format DuckDB 1.5 and newer can open. The format is fixed when a file is created.
@@ -198,11 +202,14 @@ def generations(layout: Layout) -> list[Generation]:
     return sorted(found, key=lambda g: (g.published_at, g.id))
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: Path, copy_to: Path | None = None) -> str:
+    """The file's SHA-256, read once; with copy_to, written there in the same pass."""
     digest = hashlib.sha256()
-    with path.open("rb") as f:
+    with path.open("rb") as f, copy_to.open("wb") if copy_to else contextlib.nullcontext() as out:
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
+            if out is not None:
+                out.write(chunk)
     return digest.hexdigest()
 
 
@@ -234,7 +241,22 @@ def _first_line(exc: BaseException) -> str:
 # --- at the start of a run (the lock held) ----------------------------------------------
 
 
-def recover(layout: Layout, previous_run: str = "") -> list[str]:
+@contextlib.contextmanager
+def held_for_run(
+    layout: Layout,
+    run_id: str,
+    wait_seconds: float,
+    on_wait: Callable[[lock.Holder | None], None] | None = None,
+) -> Iterator[list[str]]:
+    """The warehouse locked for a run's whole life, with what earlier runs left behind
+    handled first; yields what recovery found. Recovery is done by whoever takes the lock
+    in this process (the CLI, or the run's resource when Dagster started the run)."""
+    first = not lock.held_here(layout.root)
+    with lock.warehouse_lock(layout.root, run_id, wait_seconds, on_wait=on_wait):
+        yield recover(layout) if first else []
+
+
+def recover(layout: Layout) -> list[str]:
     """Handle what killed runs and readers left behind; say what was found.
 
     Runs with the lock held, before anything of the run is written: the working files and
@@ -247,9 +269,10 @@ def recover(layout: Layout, previous_run: str = "") -> list[str]:
         layout.build_dir.rmdir()
     if layout.build_dir.exists():
         shutil.rmtree(layout.build_dir)
+        previous = lock.previous_holder(layout.root)
+        who = previous.describe() if previous else "an earlier run"
         notes.append(
-            f"removed the working files of {previous_run or 'an earlier run'}, which did "
-            f"not publish ({layout.build_dir.name}/)"
+            f"removed the working files of {who}, which did not publish ({layout.build_dir.name}/)"
         )
     if layout.working_override is not None:
         _remove_database(layout.working_override)
@@ -293,8 +316,12 @@ def _stale_partials(layout: Layout) -> list[Path]:
     return found
 
 
+def _wal(database: Path) -> Path:
+    return database.with_name(database.name + ".wal")
+
+
 def _remove_database(path: Path) -> None:
-    for candidate in (path, path.with_name(path.name + ".wal")):
+    for candidate in (path, _wal(path)):
         candidate.unlink(missing_ok=True)
 
 
@@ -306,7 +333,7 @@ def _adopt_single_file(layout: Layout) -> list[str]:
     if published.is_symlink() or not published.is_file():
         return []
     notes = []
-    wal = published.with_name(published.name + ".wal")
+    wal = _wal(published)
     if wal.exists():
         notes += _set_aside(layout, wal, "a WAL beside the single-file warehouse")
     try:
@@ -351,7 +378,7 @@ def _check_wal(layout: Layout) -> list[str]:
     if generation is None:
         return []
     database = generation.database(layout.name)
-    wal = database.with_name(database.name + ".wal")
+    wal = _wal(database)
     if not wal.exists():
         return []
     try:
@@ -399,24 +426,35 @@ def start_working_copy(layout: Layout) -> list[str]:
         duckdb.connect(str(working), config=config).close()
         return []
     source = generation.database(layout.name)
-    expected = generation.manifest.get("files", {}).get(layout.name, {}).get("sha256")
     try:
-        digest = _copy_hashing(source, working)
+        digest = sha256_of(source, copy_to=working)
     except FileNotFoundError as exc:
         raise DamagedWarehouse(f"{source} is missing") from exc
-    if digest == expected:
-        return []
     try:
-        check_readable(working)
+        changed = verify(layout, generation, working, digest)
     except DamagedWarehouse as exc:
         _remove_database(working)
+        raise DamagedWarehouse(f"{exc} It was not used as the base of this run.") from exc
+    return [f"{changed}, so the run builds on it as it is"] if changed else []
+
+
+def verify(layout: Layout, generation: Generation, database: Path, digest: str) -> str | None:
+    """Is `database` (the generation's file or a copy of it, whose hash is `digest`) as
+    it was published? None when it is; a note when it changed but reads whole; raises
+    DamagedWarehouse, naming the remedy, when it does not read whole."""
+    expected = generation.manifest.get("files", {}).get(layout.name, {}).get("sha256")
+    if digest == expected:
+        return None
+    try:
+        check_readable(database)
+    except DamagedWarehouse as exc:
         raise DamagedWarehouse(damage_message(layout, generation, str(exc))) from exc
-    if expected is None:
-        return []
-    return [
+    if expected is None:  # adopted, or published before hashes were recorded
+        return None
+    return (
         f"the published file of {generation.id} changed after it was published (a "
-        "read-write session?); it reads whole, so the run builds on it as it is"
-    ]
+        "read-write session?); it reads whole"
+    )
 
 
 def damage_message(layout: Layout, generation: Generation, cause: str) -> str:
@@ -428,10 +466,7 @@ def damage_message(layout: Layout, generation: Generation, cause: str) -> str:
         else "no earlier generation is kept: restore the folder from a backup, or move it "
         "away and load the deliveries again"
     )
-    return (
-        f"the published warehouse ({generation.id}/{layout.name}) is damaged: {cause}. "
-        f"It was not used as the base of this run. {remedy}."
-    )
+    return f"the published warehouse ({generation.id}/{layout.name}) is damaged: {cause}. {remedy}."
 
 
 def _loads_text(generation: Generation) -> str:
@@ -440,15 +475,6 @@ def _loads_text(generation: Generation) -> str:
         return "see its generation.json"
     files = sorted({f"{x['reporting_period']}/{x['source_file']}" for x in loads})
     return ", ".join(files[:8]) + (f" and {len(files) - 8} more" if len(files) > 8 else "")
-
-
-def _copy_hashing(source: Path, target: Path) -> str:
-    digest = hashlib.sha256()
-    with source.open("rb") as f, target.open("wb") as out:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-    return digest.hexdigest()
 
 
 RUN_LOADS = "loads.json"

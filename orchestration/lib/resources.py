@@ -13,7 +13,7 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 
 from orchestration.lib import housekeeping, lock
-from orchestration.lib.publish import Layout, layout_for, recover
+from orchestration.lib.publish import Layout, held_for_run, layout_for
 
 
 class WarehouseFiles(dg.ConfigurableResource):
@@ -51,19 +51,12 @@ class WarehouseFiles(dg.ConfigurableResource):
 
         def waiting(holder: lock.Holder | None) -> None:
             if log is not None:
-                log.warning(
-                    f"waiting for {holder.describe() if holder else 'another run'} to finish "
-                    f"(at most {self.lock_wait_seconds:.0f} s)"
-                )
+                log.warning(lock.waiting_line(holder, self.lock_wait_seconds))
 
-        # A run whose process holds the lock already (the CLI's) has recovered already.
-        taken_here = not lock.held_here(self.layout.root)
-        with lock.warehouse_lock(self.layout.root, run_id, self.lock_wait_seconds, on_wait=waiting):
-            if taken_here:
-                previous = lock.previous_holder(self.layout.root)
-                for note in recover(self.layout, previous.describe() if previous else ""):
-                    if log is not None:
-                        log.warning(note)
+        with held_for_run(self.layout, run_id, self.lock_wait_seconds, waiting) as notes:
+            for note in notes:
+                if log is not None:
+                    log.warning(note)
             try:
                 yield self
             finally:

@@ -5,7 +5,7 @@ import dagster as dg
 
 from orchestration.defs.ingest.assets import WAREHOUSE_POOL
 from orchestration.defs.transform.dbt import warehouse_dbt_models
-from orchestration.lib.publish import checkpoint, export_marts, publish
+from orchestration.lib.publish import export_marts, publish
 from orchestration.lib.resources import WarehouseFiles
 
 INTERIM_REPORT = dg.AssetKey(["interim_report"])
@@ -29,7 +29,6 @@ def published_warehouse(
             description="nothing staged: the interim report belongs to every publication, "
             "so materialize interim_report in the same run"
         )
-    checkpoint(layout.working)
     parquet_files = export_marts(layout.working, layout.staged_parquet)
     generation = publish(layout, context.run.run_id)
     context.log.info(
