@@ -608,7 +608,8 @@ def _write_manifest(
         }
     manifest = {
         "run_id": run_id,
-        "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        # To the microsecond: generations are ordered by it, and two can come in a second.
+        "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
         "base": base,
         "database": name,
         "periods": periods,
