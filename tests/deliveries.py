@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +32,9 @@ def age(folder: Path, seconds: float = 120) -> None:
         os.utime(path, (past, past))
 
 
-def restate_control_totals(folder: Path, org: str, line: str, delta: Decimal) -> None:
+def restate_control_totals(
+    folder: Path, org: str, line: str, delta: Decimal, department: str = "HYTO"
+) -> None:
     """Move the printed actual of a leaf, its subtotals and the department by `delta`,
     with remaining and realised % as the report would print them."""
     from orchestration.lib.validation import load_report_lines
@@ -53,7 +56,7 @@ def restate_control_totals(folder: Path, org: str, line: str, delta: Decimal) ->
         same = {v: k for k, v in binding.items()}.get(line_code, line_code)
         if statement == "investment" or measure != "actual":
             continue
-        if unit_code not in (org, "HYTO") or same not in affected:
+        if unit_code not in (org, department) or same not in affected:
             continue
         if statement == "budget_binding" and line_code not in binding.values():
             continue
@@ -68,14 +71,16 @@ def restate_control_totals(folder: Path, org: str, line: str, delta: Decimal) ->
     path.write_text("\n".join(";".join(r) for r in rows) + "\n", encoding="utf-8")
 
 
-def restate_leaf(folder: Path, org: str, line: str, old: str, new: str) -> None:
+def restate_leaf(
+    folder: Path, org: str, line: str, old: str, new: str, department: str = "HYTO"
+) -> None:
     """Correct one booked Q1 actual and the printed figures that depend on it."""
     ledger = folder / "ledger.csv"
     before = f"2023;3;{org};{line};actual;{old};1".encode()
     data = ledger.read_bytes()
     assert before in data
     ledger.write_bytes(data.replace(before, f"2023;3;{org};{line};actual;{new};1".encode()))
-    restate_control_totals(folder, org, line, Decimal(new) - Decimal(old))
+    restate_control_totals(folder, org, line, Decimal(new) - Decimal(old), department)
 
 
 def by_account(source: Path, target: Path, cost_centres_per_area: int = 2) -> Path:
@@ -128,3 +133,79 @@ def _split(figure: Decimal, parts: int) -> list[Decimal]:
     total = sum(shares)
     pieces = [(figure * s / total).quantize(Decimal(1)) for s in shares[:-1]]
     return [*pieces, figure - sum(pieces)]
+
+
+# The embedded welfare division as another department of Heinola: the same figures under
+# other codes and names (a technical division delivering its own interim report).
+TECHNICAL_CODES = {
+    "HYLA": "TELA",
+    "HYTO": "TETO",
+    "HYTE": "KATU",
+    "OPKOU": "TILA",
+    "VAKA": "YMPA",
+    "VIRE": "RAKV",
+}
+TECHNICAL_NAMES = {
+    "Hyvinvointilautakunnan toimiala": "Teknisen lautakunnan toimiala",
+    "Hyvinvointilautakunta": "Tekninen lautakunta",
+    "Hyvinvoinnin ja terveyden edistäminen": "Kadut ja viheralueet",
+    "Opetus ja koulutus": "Tilapalvelut",
+    "Varhaiskasvatus": "Ympäristöpalvelut",
+    "Virikkeellinen elämä": "Rakennusvalvonta",
+}
+OTHER_CITY_CODES = {"HEINOLA": "MUUKUNTA"}
+OTHER_CITY_NAMES = {"Heinolan kaupunki": "Muun kunnan kaupunki"}
+
+
+def recode(
+    source: Path,
+    target: Path,
+    codes: dict[str, str],
+    names: dict[str, str] | None = None,
+    period: str | None = None,
+) -> Path:
+    """A copy of a delivery with organisation codes (whole fields and '|'-separated goal
+    units) and names replaced, optionally moved to another period like `deliver`."""
+    import re
+
+    target.mkdir(parents=True)
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, codes)) + r")(?![\w-])")
+    for path in source.iterdir():
+        text = path.read_text(encoding="utf-8-sig")
+        if codes:
+            text = pattern.sub(lambda m: codes[m.group(1)], text)
+        for old, new in sorted((names or {}).items(), key=lambda kv: -len(kv[0])):
+            text = text.replace(old, new)
+        (target / path.name).write_text(text, encoding="utf-8")
+    if period is not None and period != "2023-03":
+        moved = deliver(target.parent / ".moved", period, target)
+        shutil.rmtree(target)
+        shutil.move(moved, target)
+        shutil.rmtree(target.parent / ".moved")
+    return target
+
+
+def move_to_period(folder: Path, period: str) -> Path:
+    """Rewrite a 2023-03 delivery in place for another period (any year and month end):
+    the year-to-date rows move to the new month, the years with it (the budget and the
+    prior year's whole year stay at month 12), dates of the year move too."""
+    import re
+
+    year, month = (int(x) for x in period.split("-"))
+    shift = year - 2023
+    moves = {
+        ("2023", "3"): (year, month),
+        ("2022", "3"): (year - 1, month),
+        ("2023", "12"): (year, 12),
+        ("2022", "12"): (year - 1, 12),
+    }
+    row_start = re.compile(r"^(2022|2023);(3|12);", re.MULTILINE)
+    dates = re.compile(r"\b(\d{1,2}\.\d{1,2}\.)(2022|2023)\b")
+    for path in folder.iterdir():
+        text = path.read_text(encoding="utf-8")
+        text = row_start.sub(lambda m: "{};{};".format(*moves[(m.group(1), m.group(2))]), text)
+        text = dates.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + shift}", text)
+        path.write_text(text, encoding="utf-8")
+    target = folder.parent / period
+    folder.rename(target)
+    return target

@@ -307,11 +307,17 @@ def test_incremental_runs_equal_a_full_build(account_runs: tuple[PipelineRun, ..
         assert built_in_steps == built_at_once, table
 
 
-def test_several_deliveries_in_one_run_must_be_an_unbroken_run_of_quarters(tmp_path: Path):
+def test_a_run_of_folders_that_are_not_there_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+):
     from orchestration.lib.cli import main
 
     q1, q3 = tmp_path / "2023-03", tmp_path / "2023-09"
+    q1.mkdir()
     assert main(["run", str(q1), str(q3)]) == 2
+    assert capsys.readouterr().err == f"error: {q3}: no such delivery folder\n"
+    assert main(["run", str(q1), str(q1)]) == 2
+    assert capsys.readouterr().err == f"error: {q1} is named twice\n"
 
 
 def test_the_inbox_sees_an_account_level_delivery_without_parsing_it(account_delivery: Path):

@@ -623,7 +623,7 @@ def test_folder_without_period_is_refused(tmp_path: Path) -> None:
 def test_unperturbed_copy_is_valid(delivery: Path) -> None:
     valid = validate_delivery(delivery)
     assert valid.reporting_period == ReportingPeriod(2023, 3)
-    assert sorted(valid.extracts) == sorted(set(CONTRACTS) - {"ledger_accounts"})
+    assert sorted(valid.extracts) == sorted(set(CONTRACTS) - {"ledger_accounts", "org_mapping"})
     ledger = valid.extracts["ledger"]
     assert (ledger.encoding, ledger.delimiter, len(ledger.rows)) == ("utf-8-sig", ";", 184)
     assert ledger_row(valid, 13)["amount"] == Decimal("-82967")
@@ -753,7 +753,8 @@ def test_refused_delivery_loads_nothing(tmp_path: Path) -> None:
         load_delivery(con, validate_delivery(copy_delivery(tmp_path / "good")), contracts)
         before = warehouse_state(con)
     # every extract kind but ledger_accounts (the ledger comes by report line here)
-    assert before[0][0][0] == 184 and len(before[1]) == len(CONTRACTS) - 1
+    # Every extract of the embedded delivery: all but the account ledger and org changes.
+    assert before[0][0][0] == 184 and len(before[1]) == len(CONTRACTS) - 2
 
     bad = copy_delivery(tmp_path / "bad")
     ledger_amount("-90 000")(bad)  # a valid restatement of the ledger ...

@@ -38,12 +38,21 @@ def _evaluate(cursor: str | None = None):
     return result.run_requests or [], result.cursor
 
 
-def test_reporting_periods_are_quarter_ends():
+def test_reporting_periods_are_every_month_end(capsys: pytest.CaptureFixture):
     from orchestration.defs.ingest.partitions import reporting_periods
+    from orchestration.lib.cli import main
 
     keys = reporting_periods.get_partition_keys()
-    assert keys[:4] == ["2010-03", "2010-06", "2010-09", "2010-12"]  # a decade of history
-    assert "2023-03" in keys and "2023-05" not in keys
+    assert keys[:3] == ["2010-01", "2010-02", "2010-03"]  # a decade of history
+    assert {"2023-03", "2023-04", "2023-08"} <= set(keys) and keys[-1] == "2040-12"
+    # A year outside the partitions is a clear refusal before anything starts.
+    assert main(["run", "/nowhere/2041-03"]) == 2
+    assert capsys.readouterr().err == (
+        "error: /nowhere/2041-03: reporting period 2041-03 is outside the warehouse's "
+        "periods 2010-01..2040-12\n"
+    )
+    assert main(["run", "/nowhere/deliveries"]) == 2
+    assert "cannot tell the reporting period" in capsys.readouterr().err
 
 
 def test_the_sensor_starts_one_run_per_complete_delivery(inbox: Path):
@@ -95,8 +104,8 @@ def test_the_schedule_builds_the_quarter_just_closed(
     context = dg.build_schedule_context(scheduled_execution_time=after_q1)
     assert isinstance(warehouse_schedule(context), dg.SkipReason)  # nothing delivered yet
     deliver(inbox, "2023-03")
-    request = warehouse_schedule(context)
-    assert isinstance(request, dg.RunRequest) and request.partition_key == "2023-03"
+    requests = warehouse_schedule(context)
+    assert [r.partition_key for r in requests] == ["2023-03"]
     # Once the delivery is in the published warehouse, the schedule has nothing to do.
     monkeypatch.setenv("KUNTASEURANTA_WAREHOUSE", str(embedded_run.published))
     skipped = warehouse_schedule(context)
@@ -105,6 +114,62 @@ def test_the_schedule_builds_the_quarter_just_closed(
         scheduled_execution_time=dt.datetime(2024, 1, 20, 7, tzinfo=dt.UTC)
     )
     assert "2023-12" in warehouse_schedule(after_q4).skip_message
+
+
+def test_the_schedule_follows_each_municipalitys_months(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from orchestration.defs.schedules.deliveries import warehouse_schedule
+    from orchestration.lib import calendar
+
+    months = tmp_path / "municipalities.csv"
+    months.write_text(
+        "municipality_code;name_fi;follow_up_months;expected_scopes\n"
+        "HEINOLA;Heinolan kaupunki;4|8|12;\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(calendar, "CALENDAR_FILE", months)
+    (inbox / "welfare").mkdir()
+    deliver(inbox / "welfare", "2023-03")
+    deliver(inbox / "welfare", "2023-04")
+    after_march = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2023, 4, 20, 7, tzinfo=dt.UTC)
+    )
+    skipped = warehouse_schedule(after_march)
+    assert "welfare/2023-03: HEINOLA does not follow up 2023-03" in skipped.skip_message
+    after_april = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2023, 5, 20, 7, tzinfo=dt.UTC)
+    )
+    requests = warehouse_schedule(after_april)
+    assert [(r.partition_key, r.tags["delivery"]) for r in requests] == [
+        ("2023-04", "welfare/2023-04")
+    ]
+    # Without the line, the municipality follows up quarterly.
+    months.write_text("municipality_code;name_fi;follow_up_months;expected_scopes\n")
+    calendar._calendar.cache_clear()
+    assert [r.partition_key for r in warehouse_schedule(after_march)] == ["2023-03"]
+    assert isinstance(warehouse_schedule(after_april), dg.SkipReason)
+
+
+def test_the_sensor_starts_one_run_per_department_folder(inbox: Path):
+    from tests.deliveries import TECHNICAL_CODES, TECHNICAL_NAMES, recode
+
+    welfare = recode(DEFAULT_DELIVERY_DIR, inbox / "heinola" / "welfare" / "2023-03", {}, {})
+    technical = recode(
+        DEFAULT_DELIVERY_DIR,
+        inbox / "heinola" / "technical" / "2023-03",
+        TECHNICAL_CODES,
+        TECHNICAL_NAMES,
+    )
+    age(welfare)
+    age(technical)
+    requests, cursor = _evaluate()
+    assert [(r.partition_key, r.tags["delivery"]) for r in requests] == [
+        ("2023-03", "heinola/technical/2023-03"),
+        ("2023-03", "heinola/welfare/2023-03"),
+    ]
+    assert len({r.run_key for r in requests}) == 2
+    assert _evaluate(cursor)[0] == []
 
 
 def _figures(path: Path) -> dict[tuple, tuple]:
@@ -158,6 +223,11 @@ def test_two_quarters_through_the_inbox_and_a_restatement_replaces_only_its_figu
     assert q1_row[0] == q2_row[0] == Decimal("-1900.00")
     assert q2_row[4] == Decimal("-3800.00")  # the same actual, half a year: linear x2
     assert _evaluate(cursor)[0] == []  # nothing new in the inbox
+    reports_q2 = _reports(published)
+    assert sorted(reports_q2) == [
+        "osavuosikatsaus_2023-03_HEINOLA_HYTO.html",
+        "osavuosikatsaus_2023-06_HEINOLA_HYTO.html",
+    ]
 
     # Q1 restated in the inbox: VIRE's avustukset was -2 900; the printed figures agree.
     restate_leaf(q1, "VIRE", "avustukset", "-1900", "-2900")
@@ -180,6 +250,31 @@ def test_two_quarters_through_the_inbox_and_a_restatement_replaces_only_its_figu
             select reporting_period, count(*) from raw.load_log where extract_kind = 'ledger'
             group by 1 order by 1""").fetchall()
     assert deliveries == [("2023-03", 2), ("2023-06", 1)]  # raw keeps every delivery
+    # The restated period's report is rendered again; the newer period's is carried over.
+    reports = _reports(published)
+    assert (
+        reports["osavuosikatsaus_2023-06_HEINOLA_HYTO.html"]
+        == (reports_q2["osavuosikatsaus_2023-06_HEINOLA_HYTO.html"])
+    )
+    q1_before, q1_after = (
+        r["osavuosikatsaus_2023-03_HEINOLA_HYTO.html"].decode() for r in (reports_q2, reports)
+    )
+    assert _avustukset_cell(q1_before, "VIRE") == "-1 900"
+    assert _avustukset_cell(q1_after, "VIRE") == "-2 900"
+
+
+def _reports(published: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (published.parent / "report").glob("*.html")}
+
+
+def _avustukset_cell(html: str, org: str) -> str:
+    """The actual (TOT) the report prints for a service area's avustukset."""
+    import re
+
+    table = html[html.index(f'data-org="{org}"') :]
+    row = table[table.index('data-line="avustukset"') :]
+    cell = re.search(r'data-measure="actual"[^>]*>([^<]*)<', row).group(1)
+    return cell.replace("\u00a0", " ").replace("\u2212", "-").strip()
 
 
 def test_the_published_file_opens_in_older_duckdb_and_marts_are_in_parquet(

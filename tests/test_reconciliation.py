@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
 from orchestration.lib.reconciliation import CHECKS, fetch_check_rows, run_check
 from tests.conftest import PipelineRun, RefusedRun, copy_published, run_pipeline
 
@@ -159,17 +160,6 @@ def published_before(embedded_run: PipelineRun, tmp_path: Path) -> Path:
     return copy_published(embedded_run, tmp_path)
 
 
-def _perturb(folder: Path, file: str, old: str, new: str | None) -> None:
-    path = folder / file
-    encoding = "utf-8-sig" if file == "ledger.csv" else "utf-8"
-    text = path.read_bytes().decode(encoding)  # keep the ledger's CRLF line ends
-    line = old + ("\r\n" if file == "ledger.csv" else "\n")
-    assert line in text
-    path.write_text(
-        text.replace(line, "" if new is None else new + line[len(old) :]), encoding=encoding
-    )
-
-
 def test_a_figure_1000_euros_off_is_named_and_not_published(off_by_1000_run: RefusedRun):
     run = off_by_1000_run.run
     assert run.exit_code == 1
@@ -185,58 +175,78 @@ def test_a_figure_1000_euros_off_is_named_and_not_published(off_by_1000_run: Ref
     assert run.published.read_bytes() == off_by_1000_run.published_before  # byte for byte
 
 
-@pytest.mark.parametrize(
-    ("file", "old", "new", "failing_checks", "named"),
-    [
-        pytest.param(
-            "ledger.csv",
-            "2023;3;VIRE;vuokratuotot;actual;8785;1",
-            None,
-            {
-                "leaf_figures_match_control",
-                "service_area_subtotals_reconcile",
-                "department_totals_reconcile",
-            },
-            "! VIRE   operating      vuokratuotot                 actual",
-            id="missing-line",
-        ),
-        pytest.param(
-            "ledger.csv",
-            "2022;12;OPKOU;avustukset;actual;-82;1000",
-            "2022;12;OPKOU;avustukset;actual;-82;1",
-            {
-                "leaf_figures_match_control",
-                "service_area_subtotals_reconcile",
-                "department_totals_reconcile",
-            },
-            "! OPKOU  operating      avustukset                   prior_year_actual",
-            id="wrong-unit",
-        ),
-        pytest.param(
-            "investments.csv",
-            "2023;3;OPKOU;KAILAS-KOULU-VALINEET;menot;actual;-130976;1",
-            "2023;3;OPKOU;KAILAS-KOULU-VALINEET;menot;actual;-131976;1",
-            {"investment_totals_reconcile"},
-            "! OPKOU  investment     menot                        actual",
-            id="investment-off",
-        ),
-    ],
-)
-def test_an_unreconciled_delivery_is_not_published(
-    delivery_copy: Path,
-    published_before: Path,
-    file: str,
-    old: str,
-    new: str | None,
-    failing_checks: set[str],
-    named: str,
+SOCIAL_CODES = {
+    "HYLA": "SOLA",
+    "HYTO": "SOTO",
+    "HYTE": "SO1",
+    "OPKOU": "SO2",
+    "VAKA": "SO3",
+    "VIRE": "SO4",
+}
+
+
+def _failing_figures(output: str) -> dict[str, list[str]]:
+    """check -> the failing figure lines printed under it (`! ORG statement line ...`)."""
+    figures: dict[str, list[str]] = {}
+    current = None
+    for line in output.splitlines():
+        words = line.split()
+        if words and words[0] in CHECKS:
+            current = words[0]
+            figures.setdefault(current, [])
+        elif line.startswith("    ! ") and current:
+            figures[current].append(line.strip())
+    return {check: lines for check, lines in figures.items() if lines}
+
+
+def test_unreconciled_deliveries_are_named_scope_by_scope_and_not_published(
+    published_before: Path, tmp_path: Path
 ):
-    _perturb(delivery_copy, file, old, new)
+    """Three departments delivered in one run, each with its own fault: a missing booked
+    line, a figure in the wrong unit, an investment off by 1 000 euros. Each fault fails
+    the checks it should, and only with its own department's figures."""
+    from tests.deliveries import TECHNICAL_CODES, TECHNICAL_NAMES, recode
+
+    def perturb(folder: Path, file: str, old: str, new: str | None) -> None:
+        path = folder / file
+        text = path.read_text(encoding="utf-8")
+        assert old + "\n" in text
+        path.write_text(text.replace(old + "\n", "" if new is None else new + "\n"))
+
+    seed = DEFAULT_DELIVERY_DIR
+    welfare = recode(seed, tmp_path / "welfare" / "2023-03", {})
+    perturb(welfare, "ledger.csv", "2023;3;VIRE;vuokratuotot;actual;8785;1", None)  # missing
+    technical = recode(seed, tmp_path / "technical" / "2023-03", TECHNICAL_CODES, TECHNICAL_NAMES)
+    perturb(
+        technical,
+        "ledger.csv",
+        "2022;12;TILA;avustukset;actual;-82;1000",
+        "2022;12;TILA;avustukset;actual;-82;1",  # thousands delivered as euros
+    )
+    social = recode(
+        seed, tmp_path / "social" / "2023-03", SOCIAL_CODES, {"Hyvinvointi": "Sosiaali"}
+    )
+    perturb(
+        social,
+        "investments.csv",
+        "2023;3;SO2;KAILAS-KOULU-VALINEET;menot;actual;-130976;1",
+        "2023;3;SO2;KAILAS-KOULU-VALINEET;menot;actual;-131976;1",
+    )
     before = published_before.read_bytes()
-    run = run_pipeline(delivery_copy, published_before)
+    run = run_pipeline([welfare, technical, social], published_before)
     assert run.exit_code == 1
-    failed = {c for c in CHECKS if f"{c} FAILED" in run.output}
-    assert failed == failing_checks
-    assert named in run.output
+    failing = _failing_figures(run.output)
+    assert set(failing) == set(CHECKS)
+    orgs = {check: {line.split()[1] for line in lines} for check, lines in failing.items()}
+    assert orgs["leaf_figures_match_control"] == {"VIRE", "TILA"}
+    assert orgs["service_area_subtotals_reconcile"] == {"VIRE", "TILA"}
+    assert orgs["department_totals_reconcile"] == {"HYTO", "TETO"}
+    assert orgs["investment_totals_reconcile"] == {"SO2", "SOTO"}
+    named = "\n".join(failing["leaf_figures_match_control"])
+    assert "! VIRE   operating      vuokratuotot                 actual" in named
+    assert "! TILA   operating      avustukset                   prior_year_actual" in named
+    assert "! SO2    investment     menot                        actual" in "\n".join(
+        failing["investment_totals_reconcile"]
+    )
     assert "nothing was published" in run.output
     assert published_before.read_bytes() == before  # byte for byte

@@ -267,8 +267,8 @@ def service_areas(marts, department: str) -> list[str]:
 
 def test_the_report_is_written_for_the_latest_period(report: ReportFiles, period):
     assert report.reporting_period == period["reporting_period"] == "2023-03"
-    assert report.html.name == "osavuosikatsaus_2023-03.html"
-    assert report.pdf.name == "osavuosikatsaus_2023-03.pdf"
+    assert report.html.name == "osavuosikatsaus_2023-03_HEINOLA_HYTO.html"
+    assert report.pdf.name == "osavuosikatsaus_2023-03_HEINOLA_HYTO.pdf"
     assert report.html.parent == report.pdf.parent
     assert report.html.stat().st_size > 20_000
 
@@ -878,13 +878,25 @@ def test_the_report_command_prints_both_paths(
 
     assert run("--period", "2023-03", "--out", str(tmp_path / "out")) == 0
     printed = capsys.readouterr().out
-    for name in ("osavuosikatsaus_2023-03.html", "osavuosikatsaus_2023-03.pdf"):
+    for name in (
+        "osavuosikatsaus_2023-03_HEINOLA_HYTO.html",
+        "osavuosikatsaus_2023-03_HEINOLA_HYTO.pdf",
+    ):
         assert str(tmp_path / "out" / name) in printed
         assert (tmp_path / "out" / name).exists()
     assert run("--period", "2024-03", "--out", str(tmp_path / "none")) == 1
     assert "2024-03 is not in the warehouse" in capsys.readouterr().out
     assert run("--period", "March") == 2
     assert not (tmp_path / "none").exists()
+    assert run("--scope", "TETO", "--out", str(tmp_path / "none")) == 1
+    assert capsys.readouterr().out == (
+        "REFUSED: scope TETO has no delivery for 2023-03; delivered: HYTO (HEINOLA)\n"
+    )
+    assert run("--scope", "HYTO", "--out", str(tmp_path / "one")) == 0
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == [
+        "osavuosikatsaus_2023-03_HEINOLA_HYTO.html",
+        "osavuosikatsaus_2023-03_HEINOLA_HYTO.pdf",
+    ]
 
 
 def test_the_report_reads_only_the_marts(
@@ -940,9 +952,12 @@ def test_the_dagster_asset_renders_the_latest_report(embedded_run: PipelineRun, 
     (materialization,) = result.asset_materializations_for_node("interim_report")
     meta = {k: v.value for k, v in materialization.metadata.items()}
     assert meta["reporting_period"] == "2023-03"
-    assert Path(meta["html"]) == published.parent / "report" / "osavuosikatsaus_2023-03.html"
+    assert (
+        Path(meta["html"])
+        == published.parent / "report" / "osavuosikatsaus_2023-03_HEINOLA_HYTO.html"
+    )
     staged = working.parent / "generation" / "report"
-    assert (staged / "osavuosikatsaus_2023-03.pdf").read_bytes().startswith(b"%PDF")
+    assert (staged / "osavuosikatsaus_2023-03_HEINOLA_HYTO.pdf").read_bytes().startswith(b"%PDF")
     assert not published.exists()  # staged, not published: that is publication's step
     spec = interim_report.specs_by_key[dg.AssetKey("interim_report")]
     assert spec.group_name == "report"

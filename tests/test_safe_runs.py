@@ -117,7 +117,7 @@ def whole_set(layout: Layout) -> tuple:
             [str(layout.parquet_link / "fct_budget_vs_actual.parquet")],
         ).fetchall()[0][0]
     assert from_parquet == state[1]  # Parquet and DuckDB of the same generation
-    assert (layout.report_link / "osavuosikatsaus_2023-03.pdf").exists()
+    assert (layout.report_link / "osavuosikatsaus_2023-03_HEINOLA_HYTO.pdf").exists()
     assert (layout.published.resolve().parent) == generation.path
     return state
 

@@ -1,9 +1,11 @@
-{#- Which delivery the figures of a reporting period come from: the current delivery of
-    one extract family (an extract kind, or operating_ledger for ledger and
-    ledger_accounts), joined on reporting_period. -#}
+{#- Which delivery the figures of a scope and reporting period come from: the current
+    delivery of one extract family (an extract kind, or operating_ledger for ledger and
+    ledger_accounts), joined on reporting_period, municipality_code and scope_code. -#}
 {% macro current_delivery(extract_family) %}
     select
         reporting_period,
+        municipality_code,
+        scope_code,
         load_id as source_load_id,
         source_file,
         source_sha256,

@@ -12,20 +12,41 @@
 {% endmacro %}
 
 {#-
-    The load ids of the latest delivery of one extract kind for each reporting period.
-    A restated extract replaces the earlier delivery of its period; raw keeps both.
+    The latest delivery of one extract kind for each reporting period and scope: its load
+    id, municipality and scope. A restated extract replaces the earlier delivery of its
+    scope and period; other scopes of the period (the city's other departments, other
+    cities) are untouched; raw keeps every delivery.
 -#}
-{% macro latest_load_ids(extract_kind) %}
-    select load_id
+{% macro current_loads(extract_kind) %}
+    select load_id, municipality_code, scope_code
     from (
         select
             load_id,
             extract_kind,
+            municipality_code,
+            scope_code,
             row_number() over (
-                partition by reporting_period, {{ extract_family('extract_kind') }}
+                partition by
+                    reporting_period,
+                    municipality_code,
+                    scope_code,
+                    {{ extract_family('extract_kind') }}
                 order by loaded_at desc, load_id desc
             ) as recency
         from {{ source('raw', 'load_log') }}
     ) as loads
     where recency = 1 and extract_kind = '{{ extract_kind }}'
+{% endmacro %}
+
+
+{#- The rows of the current deliveries of one extract kind, with their municipality and
+    scope (a staging model's source). -#}
+{% macro current_rows(extract_kind) %}
+    select
+        raw_rows.*,
+        loads.municipality_code,
+        loads.scope_code
+    from {{ source('raw', extract_kind) }} as raw_rows
+    inner join ({{ current_loads(extract_kind) }}) as loads
+        on loads.load_id = raw_rows._load_id
 {% endmacro %}

@@ -1,6 +1,8 @@
 {#- The raw lineage columns, renamed for staging models. -#}
 {% macro lineage_columns() %}
         _reporting_period as reporting_period,
+        municipality_code,
+        scope_code,
         cast(substring(_reporting_period, 1, 4) as integer) as reporting_year,
         cast(substring(_reporting_period, 6, 2) as integer) as reporting_month,
         _load_id as load_id,

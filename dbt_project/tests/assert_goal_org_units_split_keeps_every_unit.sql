@@ -7,6 +7,8 @@ goals as (
 
     select
         reporting_period,
+        municipality_code,
+        scope_code,
         goal_id,
         org_codes,
         len(string_split(org_codes, '|')) as units_named
@@ -18,15 +20,19 @@ split as (
 
     select
         reporting_period,
+        municipality_code,
+        scope_code,
         goal_id,
         count(*) as units_split
     from {{ ref('int_goal_org_units_split') }}
-    group by reporting_period, goal_id
+    group by reporting_period, municipality_code, scope_code, goal_id
 
 )
 
 select
     goals.reporting_period,
+    goals.municipality_code,
+    goals.scope_code,
     goals.goal_id,
     goals.org_codes,
     goals.units_named,
@@ -34,5 +40,7 @@ select
 from goals
 left join split
     on split.reporting_period = goals.reporting_period
+    and split.municipality_code = goals.municipality_code
+    and split.scope_code = goals.scope_code
     and split.goal_id = goals.goal_id
 where goals.units_named <> coalesce(split.units_split, 0)

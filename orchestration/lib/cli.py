@@ -1,6 +1,7 @@
 """`warehouse`: run the pipeline on a folder of extracts, or validate extracts.
 
-    warehouse run [DELIVERY_DIR ...] [--period YYYY-MM] [--full-refresh] [--wait S | --no-wait]
+    warehouse run [DELIVERY_DIR ...] [--period YYYY-MM] [--scope ORG_CODE] [--full-refresh]
+                  [--wait S | --no-wait]
     warehouse validate PATH [--period YYYY-MM] [--kind KIND]
     warehouse status
     warehouse rollback [--to GENERATION]
@@ -148,35 +149,34 @@ def _print_reconciliation(result) -> bool:
     return all(e.passed for e in evaluations)
 
 
-def _run_periods(args: argparse.Namespace) -> dict[str, Path] | str:
-    """period -> folder for the run, or what is wrong with the arguments."""
+def _run_periods(args: argparse.Namespace) -> dict[str, list[Path]] | str:
+    """period -> folders for the run, or what is wrong with the arguments.
+
+    A period may have several deliveries (one per scope: the city's departments, other
+    cities); a run may load several periods, in any months, e.g. years of history."""
+    from orchestration.defs.ingest.partitions import period_outside_partitions
+
     folders = [Path(f) for f in args.delivery_dirs] or [DEFAULT_DELIVERY_DIR]
     if args.period and len(folders) > 1:
         return "--period names the period of one folder; name several folders YYYY-MM"
-    periods: dict[str, Path] = {}
+    periods: dict[str, list[Path]] = {}
+    seen: set[Path] = set()
     for folder in folders:
         period = _period_arg(args.period) or ReportingPeriod.from_folder(folder)
-        if period is None or not period.is_quarter_end:
+        if period is None:
             return (
-                f"{folder}: the reporting period must be a quarter end (YYYY-03, -06, -09 "
-                "or -12): name the folder so or give --period"
+                f"{folder}: cannot tell the reporting period: name the folder YYYY-MM "
+                "(the last month of the year-to-date span, e.g. 2023-04) or give --period"
             )
-        if str(period) in periods:
-            return f"{folder}: a second delivery for {period} beside {periods[str(period)]}"
-        periods[str(period)] = folder
-    if len(periods) > 1:
-        from orchestration.defs.ingest.partitions import reporting_periods
-
-        keys = reporting_periods.get_partition_keys()
-        first, last = min(periods), max(periods)
-        if first not in keys or last not in keys:
-            return f"reporting periods must lie within {keys[0]}..{keys[-1]}"
-        missing = [k for k in keys[keys.index(first) : keys.index(last) + 1] if k not in periods]
-        if missing:
-            return (
-                "several deliveries load in one run as an unbroken run of quarters; "
-                f"missing: {', '.join(missing)}"
-            )
+        outside = period_outside_partitions(str(period))
+        if outside:
+            return f"{folder}: {outside}"
+        if not folder.is_dir():
+            return f"{folder}: no such delivery folder"
+        if folder.resolve() in seen:
+            return f"{folder} is named twice"
+        seen.add(folder.resolve())
+        periods.setdefault(str(period), []).append(folder)
     return dict(sorted(periods.items()))
 
 
@@ -189,8 +189,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if isinstance(periods, str):
         print(f"error: {periods}", file=sys.stderr)
         return EXIT_USAGE
-    for period, folder in periods.items():
-        print(f"Delivery:  {_shown(folder)} (reporting period {period})")
+    for period, folders in periods.items():
+        for folder in folders:
+            print(f"Delivery:  {_shown(folder)} (reporting period {period})")
     print(f"Warehouse: {_shown(warehouse_path())}")
     layout = layout_for(warehouse_path(), working_path())
     run_id = str(uuid.uuid4())  # known before the run starts: the lock names it
@@ -231,18 +232,21 @@ def _unchanged_line(layout, before: str | None, what: str) -> str:
     )
 
 
-def _execute_run(args, periods: dict[str, Path], layout, run_id: str, before) -> int:
+def _execute_run(args, periods: dict[str, list[Path]], layout, run_id: str, before) -> int:
     import dagster as dg
 
     from orchestration.definitions import defs
     from orchestration.defs.ingest.assets import deliveries_run_config, delivery_run_config
 
+    scope = args.scope or ""
     if len(periods) == 1:
-        ((period, folder),) = periods.items()
-        delivery_config = delivery_run_config(str(folder.resolve()), period)
+        ((period, folders),) = periods.items()
+        delivery_config = delivery_run_config([str(f.resolve()) for f in folders], period, scope)
         partition = {"partition_key": period}
     else:
-        delivery_config = deliveries_run_config({p: str(f.resolve()) for p, f in periods.items()})
+        delivery_config = deliveries_run_config(
+            {p: [str(f.resolve()) for f in fs] for p, fs in periods.items()}, scope
+        )
         # One run over the range of periods (Dagster's single-run backfill).
         partition = {
             "tags": {
@@ -308,15 +312,48 @@ def _execute_run(args, periods: dict[str, Path], layout, run_id: str, before) ->
     generation = current_generation(layout)
     print(
         f"Run {result.run_id} succeeded. Published {_shown(layout.published)} "
-        f"(read-only for readers), the marts as Parquet and the interim report together, "
+        f"(read-only for readers), the marts as Parquet and the interim reports together, "
         f"as {generation.id if generation else '?'}."
     )
     for materialization in result.asset_materializations_for_node("interim_report"):
-        for label in ("html", "pdf"):
-            path = materialization.metadata.get(label)
-            if path is not None:
-                print(f"  Interim report ({label.upper()}): {_shown(Path(path.value))}")
+        files = materialization.metadata.get("files")
+        for html in files.value if files is not None else []:
+            print(f"  Interim report (HTML): {_shown(Path(html))}")
+            print(f"  Interim report (PDF):  {_shown(Path(html).with_suffix('.pdf'))}")
+    _print_completeness(layout)
     return EXIT_OK
+
+
+def _completeness_lines(con, periods: list[str] | None = None) -> list[str]:
+    """'HEINOLA 2023-06: 2 of 3 delivered (missing: TETO)' for each municipality and
+    period whose departments deliver separately."""
+    rows = con.execute(
+        """
+        select reporting_period, municipality_code, completeness_label, missing_scope_codes
+        from marts.fct_delivery_completeness
+        where org_code = municipality_code
+        order by municipality_code, reporting_period
+        """
+    ).fetchall()
+    return [
+        f"{municipality} {label}" + (f" (missing: {missing})" if missing else "")
+        for period, municipality, label, missing in rows
+        if periods is None or period in periods
+    ]
+
+
+def _print_completeness(layout) -> None:
+    import duckdb
+
+    generation = current_generation(layout)
+    loads = generation.manifest.get("loads", []) if generation else []
+    periods = sorted({load["reporting_period"] for load in loads})
+    if not periods:
+        return
+    with duckdb.connect(str(layout.published), read_only=True) as con:
+        lines = _completeness_lines(con, periods)
+    for line in lines:
+        print(f"  Delivered: {line}")
 
 
 STEP_NAMES = {
@@ -381,11 +418,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     period = _period_arg(args.period)
     if path.is_dir():
         try:
-            delivery = validate_delivery(path, period, check_bulk=True)
+            delivery = validate_delivery(path, period, check_bulk=True, scope=args.scope)
         except ExtractRefused as refused:
             _print_refusal(refused, f"delivery {_shown(path)}")
             return EXIT_REFUSED
         print(f"VALID: delivery {_shown(path)} for {delivery.reporting_period}")
+        print(f"  Scope: {delivery.scope.describe()}: loading it replaces that scope's figures")
         for kind, extract in sorted(delivery.extracts.items()):
             print(
                 f"  {extract.path.name:<28} {kind:<20} {extract.row_count:>5} rows "
@@ -479,6 +517,14 @@ def cmd_status(args: argparse.Namespace) -> int:
                 select reporting_period, count(*) filter (where is_current_delivery),
                        count(*), max(loaded_at)
                 from staging.stg_deliveries group by 1 order by 1""").fetchall()
+            completeness = _completeness_lines(con)
+            scopes = dict(
+                con.execute("""
+                    select reporting_period, string_agg(distinct municipality_code || '/'
+                        || scope_code, ', ' order by municipality_code || '/' || scope_code)
+                    from staging.stg_deliveries where is_current_delivery
+                    group by 1""").fetchall()
+            )
             checks = dict(
                 ((period, status), n)
                 for period, status, n in con.execute("""
@@ -499,9 +545,13 @@ def cmd_status(args: argparse.Namespace) -> int:
             if (period, s) in checks
         )
         print(
-            f"  {period}  {current} current extracts, {loads} loads in all, last "
-            f"{last:%Y-%m-%d %H:%M}; reconciliation: {statuses}"
+            f"  {period}  {scopes.get(period, '?')}: {current} current extracts, {loads} loads "
+            f"in all, last {last:%Y-%m-%d %H:%M}; reconciliation: {statuses}"
         )
+    if completeness:
+        print("Delivered:")
+        for line in completeness:
+            print(f"  {line}")
     parquet = layout.parquet_link
     print(f"Parquet:   {len(list(parquet.glob('*.parquet')))} marts in {_shown(parquet)}")
     reports = sorted(layout.report_link.glob("*.html"))
@@ -578,10 +628,54 @@ def contracts_markdown() -> str:
         "<!-- Generated by `warehouse contracts`; a test keeps this file current. -->",
         "",
         "A delivery is one folder per reporting period, named `YYYY-MM` after the last month "
-        "of the year-to-date span (`2023-03` = January-March 2023), holding one CSV file per "
-        "extract kind. A file is recognised by its name: `ledger.csv` or `ledger_<anything>.csv`.",
+        "of the year-to-date span (`2023-03` = January-March 2023, `2023-04` = January-April; "
+        "any month end 1-12 is a period), holding one CSV file per extract kind. A file is "
+        "recognised by its name: `ledger.csv` or `ledger_<anything>.csv`.",
         "",
-        "Every file:",
+        "## Scopes: who delivers what",
+        "",
+        "A delivery covers one part of one organisation, its *scope*: a department (toimiala), "
+        "a board, or a whole municipality or joint authority. Its `organisation.csv` gives the "
+        "path from the municipality down to that unit, and the unit's subtree:",
+        "",
+        "```",
+        "HEINOLA (municipality) -> HYLA (board) -> HYTO (department) -> HYTE, OPKOU, VAKA, VIRE",
+        "```",
+        "",
+        "The scope is read from that shape: going down from the root while a unit has exactly "
+        "one child board or department, the scope is the unit where the path ends (HYTO "
+        "above; the municipality itself when the file holds several boards). Where the shape "
+        "does not say it (a small municipality with one board and one department delivering "
+        "as a whole), name it: `warehouse run --scope HEINOLA FOLDER`. `warehouse validate "
+        "FOLDER` prints the scope it reads.",
+        "",
+        "- **Each scope replaces only its own figures.** Loading a delivery replaces that "
+        "scope's figures for that period; the city's other departments, and other cities, are "
+        "untouched. Each department can deliver, restate and reconcile on its own, in any "
+        "order: `warehouse run welfare/2023-03`, later `warehouse run technical/2023-03` "
+        "(the parent folder's name is free; several folders can load in one run).",
+        "- **Figures are the scope's.** Ledger, control totals, investments, goals and "
+        "narratives name units within the scope. The units above it (the board of several "
+        "departments, the municipality) are added up from every scope delivered, and "
+        "`marts.fct_delivery_completeness`, `warehouse status` and the city's summary report "
+        "say how complete they are (`2 of 3 delivered for 2023-06`).",
+        "- **Codes are unique within a municipality.** The same service-area code in two "
+        "cities is two units. A delivery is refused when its municipality code is loaded "
+        "under another name, when one of its units is delivered by another scope for the same "
+        "period, when its units above the scope are described differently from another "
+        "scope's for the same period, or when a unit moved from another scope since an "
+        "earlier period without `org_mapping.csv` saying so.",
+        "- **Each period keeps its own tree.** A unit renamed, moved, split or merged between "
+        "periods loads; the marts show every period in the tree it was reported in. "
+        "`org_mapping.csv` says how the old units map to the new ones, and comparisons with "
+        "the prior year (`marts.fct_prior_year_comparison`) go through it.",
+        "",
+        "The municipality's follow-up months (the schedule; quarterly unless said otherwise) "
+        "and the scopes it expects to deliver are reference data: "
+        "`seeds/reference/municipalities.csv` (`municipality_code;name_fi;follow_up_months;"
+        "expected_scopes`, e.g. `LAHTI;Lahden kaupunki;4|8|12;KONS|SIVI|TEKN`).",
+        "",
+        "## Every file",
         "",
         "- is UTF-8 (with or without byte-order mark) or Windows-1252; a file mixing both, or "
         "holding bytes neither can decode, is refused;",
@@ -670,11 +764,17 @@ def build_parser() -> argparse.ArgumentParser:
         "delivery_dirs",
         nargs="*",
         metavar="DELIVERY_DIR",
-        help="folder of extracts (default: "
-        f"{DEFAULT_DELIVERY_DIR.relative_to(PROJECT_ROOT)}); several folders named YYYY-MM, "
-        "an unbroken run of quarters, load in one run (e.g. years of history)",
+        help="folder of extracts named YYYY-MM after its last month (default: "
+        f"{DEFAULT_DELIVERY_DIR.relative_to(PROJECT_ROOT)}); several folders load in one run: "
+        "the deliveries of several departments or cities, or years of history",
     )
     run.add_argument("--period", help="reporting period YYYY-MM (default: the folder name)")
+    run.add_argument(
+        "--scope",
+        metavar="ORG_CODE",
+        help="the unit the delivery covers (a department, a board, the whole municipality), "
+        "where its organisation file does not say it by its shape",
+    )
     _add_wait_options(run)
     run.add_argument(
         "--full-refresh",
@@ -689,6 +789,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("path")
     validate.add_argument("--period", help="reporting period YYYY-MM")
     validate.add_argument("--kind", choices=sorted(CONTRACTS), help="extract kind of a file")
+    validate.add_argument("--scope", metavar="ORG_CODE", help="the unit a delivery covers")
     validate.set_defaults(func=cmd_validate)
     status = sub.add_parser(
         "status", help="show the published warehouse: periods, deliveries, reconciliation"

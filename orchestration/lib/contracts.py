@@ -288,8 +288,10 @@ _register(
     Contract(
         kind="organisation",
         title="Organisation",
-        description="The organisation tree: municipality, board, department (toimiala), "
-        "service areas (palvelualue) and optional cost centres.",
+        description="The organisation tree of the delivery: from the municipality (or joint "
+        "authority) down to the part of it the delivery covers, its scope (a department, a "
+        "board, or the whole municipality), with the scope's service areas (palvelualue) and "
+        "optional cost centres. Codes are unique within a municipality.",
         columns=(
             Column("org_code", "code", "Unique code of the unit.", "OPKOU"),
             Column(
@@ -297,12 +299,19 @@ _register(
                 "enum",
                 "Level in the tree.",
                 "service_area",
-                allowed=("municipality", "board", "department", "service_area", "cost_centre"),
+                allowed=(
+                    "municipality",
+                    "joint_authority",
+                    "board",
+                    "department",
+                    "service_area",
+                    "cost_centre",
+                ),
             ),
             Column(
                 "parent_code",
                 "code",
-                "Code of the parent unit; empty for the municipality.",
+                "Code of the parent unit; empty for the municipality (or joint authority).",
                 "HYTO",
                 required=False,
             ),
@@ -649,6 +658,34 @@ _register(
         ),
         key=("fiscal_year", "period", "org_code", "section", "seq"),
         row_checks=(_same_period,),
+        required=False,
+    )
+)
+
+
+_register(
+    Contract(
+        kind="org_mapping",
+        title="Organisation changes",
+        description="How the units of earlier periods map to the units of this delivery after "
+        "a reorganisation: a renamed or moved unit maps to its new code with share 1; a split "
+        "unit maps to each part with the share of its figures that part takes over; merged "
+        "units each map to the new one. Comparisons with the prior year go through it, and it "
+        "declares a unit that moved into this delivery's scope from another scope.",
+        columns=(
+            Column("old_org_code", "code", "Unit code in earlier periods.", "VIRE"),
+            Column("new_org_code", "code", "Unit of this delivery's organisation.", "KULTTUURI"),
+            Column(
+                "share",
+                "decimal",
+                "Share of the old unit's figures the new unit takes over, 0-1 (default 1); "
+                "the shares of one old unit add up to 1.",
+                "1",
+                required=False,
+            ),
+            Column("note", "text", "What changed.", "Nimi muuttui", required=False),
+        ),
+        key=("old_org_code", "new_org_code"),
         required=False,
     )
 )

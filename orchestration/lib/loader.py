@@ -1,10 +1,18 @@
 """Load a validated delivery into the warehouse's `raw` schema.
 
 One delivery is written in one transaction: either every extract of the
-reporting period lands, or nothing does. A file whose content hash equals the
-latest load of the same extract and period is skipped, so loading the same
-files again changes nothing; a file with new content for a period already
-loaded is a restatement and is kept beside the earlier delivery.
+delivery lands, or nothing does. A delivery is one scope of one municipality
+(lib/scope.py) for one reporting period. A file whose content hash equals the
+latest load of the same extract, period and scope is skipped, so loading the
+same files again changes nothing; a file with new content for a scope and
+period already loaded is a restatement and is kept beside the earlier delivery.
+Other scopes of the period are never touched.
+
+Before anything is written, the delivery's organisation is checked against what
+the warehouse holds (lib/scope.py's rules): the same municipality code with
+another name, a unit delivered by two scopes for the same period, a unit that
+moved to this scope from another one without the delivery's org_mapping saying
+so, or units above the scope described differently by two scopes.
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ import pandas as pd
 
 from orchestration.lib import bulk
 from orchestration.lib.contracts import Contract
+from orchestration.lib.csv_reader import ExtractError, ExtractRefused
+from orchestration.lib.scope import Scope, ScopeProblem, scope_of
 from orchestration.lib.validation import Delivery, ParsedExtract
 
 LOAD_LOG = "raw.load_log"
@@ -41,6 +51,8 @@ class ExtractLoad:
     rows: int
     status: str  # loaded | restated | unchanged
     load_id: str | None
+    municipality_code: str = ""
+    scope_code: str = ""
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contracts: list[Contract]) -> None:
@@ -56,10 +68,15 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contracts: list[Contract])
             row_count INTEGER NOT NULL,
             encoding VARCHAR NOT NULL,
             delimiter VARCHAR NOT NULL,
-            loaded_at TIMESTAMP NOT NULL
+            loaded_at TIMESTAMP NOT NULL,
+            municipality_code VARCHAR,
+            scope_code VARCHAR
         )
         """
     )
+    # A warehouse loaded before deliveries had scopes: one delivery per period.
+    for column in ("municipality_code", "scope_code"):
+        con.execute(f"ALTER TABLE {LOAD_LOG} ADD COLUMN IF NOT EXISTS {column} VARCHAR")
     for contract in contracts:
         columns = [(c.name, c.duckdb_type) for c in contract.columns] + list(_LINEAGE_COLUMNS)
         column_sql = ", ".join(f'"{name}" {type_}' for name, type_ in columns)
@@ -71,17 +88,182 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contracts: list[Contract])
             )
 
 
-def _latest_sha256(con: duckdb.DuckDBPyConnection, kind: str, period: str) -> str | None:
+def _assign_legacy_scopes(con: duckdb.DuckDBPyConnection) -> None:
+    """Loads from before scopes: each period held one delivery, whose scope its
+    organisation file tells."""
+    periods = con.execute(
+        f"SELECT DISTINCT reporting_period FROM {LOAD_LOG} WHERE scope_code IS NULL"
+    ).fetchall()
+    for (period,) in periods:
+        rows = con.execute(
+            """
+            SELECT org_code, org_level, parent_code, name_fi FROM raw.organisation
+            WHERE _load_id = (
+                SELECT load_id FROM raw.load_log
+                WHERE reporting_period = ? AND extract_kind = 'organisation'
+                ORDER BY loaded_at DESC, load_id DESC LIMIT 1)
+            """,
+            [period],
+        ).fetchall()
+        names = ("org_code", "org_level", "parent_code", "name_fi")
+        scope = scope_of([dict(zip(names, r, strict=True)) for r in rows])
+        con.execute(
+            f"UPDATE {LOAD_LOG} SET municipality_code = ?, scope_code = ? "
+            "WHERE reporting_period = ? AND scope_code IS NULL",
+            [scope.municipality_code, scope.code, period],
+        )
+
+
+def _latest_sha256(
+    con: duckdb.DuckDBPyConnection, kind: str, period: str, scope: Scope
+) -> str | None:
     # fetchall, not fetchone: DuckDB 2.0 refuses the next statement while a result is open.
     rows = con.execute(
         f"""
         SELECT sha256 FROM {LOAD_LOG}
         WHERE extract_kind = ? AND reporting_period = ?
+            AND municipality_code = ? AND scope_code = ?
         ORDER BY loaded_at DESC, load_id DESC LIMIT 1
         """,
-        [kind, period],
+        [kind, period, scope.municipality_code, scope.code],
     ).fetchall()
     return rows[0][0] if rows else None
+
+
+@dataclass(frozen=True)
+class _LoadedTree:
+    period: str
+    scope: Scope
+    units: dict[str, tuple[str, str | None, str]]  # org_code -> (level, parent, name)
+
+
+def _loaded_trees(con: duckdb.DuckDBPyConnection, municipality: str) -> list[_LoadedTree]:
+    """The organisation of every current delivery of the municipality, scope by scope."""
+    rows = con.execute(
+        """
+        WITH loads AS (
+            SELECT load_id, reporting_period, scope_code, row_number() OVER (
+                PARTITION BY reporting_period, municipality_code, scope_code
+                ORDER BY loaded_at DESC, load_id DESC) AS recency
+            FROM raw.load_log
+            WHERE extract_kind = 'organisation' AND municipality_code = ?
+        )
+        SELECT loads.reporting_period, loads.scope_code, o.org_code, o.org_level,
+            o.parent_code, o.name_fi
+        FROM loads JOIN raw.organisation AS o ON o._load_id = loads.load_id
+        WHERE loads.recency = 1
+        ORDER BY 1, 2, 3
+        """,
+        [municipality],
+    ).fetchall()
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for period, scope_code, code, level, parent, name in rows:
+        grouped.setdefault((period, scope_code), []).append(
+            {"org_code": code, "org_level": level, "parent_code": parent, "name_fi": name}
+        )
+    trees = []
+    for (period, scope_code), units in grouped.items():
+        try:
+            scope = scope_of(units, scope_code)
+        except ScopeProblem:
+            continue  # cannot happen for a loaded delivery; never block on it
+        trees.append(
+            _LoadedTree(
+                period,
+                scope,
+                {u["org_code"]: (u["org_level"], u["parent_code"], u["name_fi"]) for u in units},
+            )
+        )
+    return trees
+
+
+def organisation_conflicts(
+    con: duckdb.DuckDBPyConnection, delivery: Delivery
+) -> list[ExtractError]:
+    """What in the delivery's organisation contradicts the deliveries already loaded."""
+    scope = delivery.scope
+    period = str(delivery.reporting_period)
+    organisation = delivery.extracts["organisation"]
+    line_of = {r["org_code"]: r["_source_line"] for r in organisation.rows}
+    mine = {
+        r["org_code"]: (r["org_level"], r["parent_code"], r["name_fi"]) for r in organisation.rows
+    }
+    mapped = set()
+    if "org_mapping" in delivery.extracts:
+        for r in delivery.extracts["org_mapping"].rows:
+            mapped.update((r["old_org_code"], r["new_org_code"]))
+    errors: dict[tuple[str, str, str], ExtractError] = {}
+
+    def refuse(code: str, column: str, message: str, other: str = "") -> None:
+        errors.setdefault(
+            (code, column, other),
+            ExtractError(organisation.path.name, line_of.get(code, 0), column, message),
+        )
+
+    for tree in _loaded_trees(con, scope.municipality_code):
+        other = tree.scope
+        if tree.period == period and other.code == scope.code:
+            continue  # the same scope again: a restatement replaces it
+        root = scope.municipality_code
+        if tree.units.get(root) and tree.units[root][2] != mine[root][2]:
+            refuse(
+                root,
+                "name_fi",
+                f"municipality '{root}' is loaded as '{tree.units[root][2]}' "
+                f"({tree.period}, {other.code}); this delivery names it '{mine[root][2]}': "
+                "expected the same name, or another code for another municipality",
+            )
+        if tree.period == period:
+            if other.code in scope.members:
+                refuse(
+                    scope.code,
+                    "org_code",
+                    f"the scope {scope.code} contains {other.code} ({other.name}), delivered "
+                    f"for {period} on its own; expected scopes that do not overlap, so that "
+                    "no figure is counted twice",
+                    other.code,
+                )
+            elif scope.code in other.members:
+                refuse(
+                    scope.code,
+                    "org_code",
+                    f"the scope {scope.code} is inside {other.code} ({other.name}), delivered "
+                    f"for {period} as a whole; expected scopes that do not overlap, so that "
+                    "no figure is counted twice",
+                    other.code,
+                )
+            nested = other.code in scope.members or scope.code in other.members
+            for code in [] if nested else sorted(scope.members & other.members):
+                refuse(
+                    code,
+                    "org_code",
+                    f"unit '{code}' is already delivered for {period} within the scope "
+                    f"{other.code} ({other.name}); expected each unit in one scope per period, "
+                    f"so that no figure is counted twice",
+                )
+            for code in sorted(set(scope.path) & set(other.path)):
+                if tree.units[code] != mine[code]:
+                    level, parent, name = tree.units[code]
+                    refuse(
+                        code,
+                        "parent_code",
+                        f"unit '{code}' above the scope is loaded for {period} as {level} "
+                        f"'{name}' under {parent or 'no parent'} (scope {other.code}); this "
+                        f"delivery says {mine[code][0]} '{mine[code][2]}' under "
+                        f"{mine[code][1] or 'no parent'}: expected the same",
+                    )
+        elif scope.code not in other.members and other.code not in scope.members:
+            # Scopes that nest (the whole municipality one year, its departments the next)
+            # deliver the same units at another grain; siblings sharing a unit moved it.
+            for code in sorted((scope.members & other.members) - mapped):
+                refuse(
+                    code,
+                    "parent_code",
+                    f"unit '{code}' belongs to the scope {other.code} ({other.name}) in "
+                    f"{tree.period}; a unit moved between scopes must be declared in the "
+                    f"delivery's org_mapping.csv (old_org_code;new_org_code)",
+                )
+    return sorted(errors.values(), key=lambda e: (e.line, e.column))
 
 
 def _as_text(value: Any) -> str | None:
@@ -138,12 +320,17 @@ def load_delivery(
     """Write every changed extract of the delivery in one transaction."""
     loaded_at = loaded_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     period = str(delivery.reporting_period)
+    scope = delivery.scope
     results: list[ExtractLoad] = []
     con.execute("BEGIN TRANSACTION")
     try:
         ensure_raw_schema(con, all_contracts)
+        _assign_legacy_scopes(con)
+        conflicts = organisation_conflicts(con, delivery)
+        if conflicts:
+            raise ExtractRefused(conflicts)
         for kind, extract in sorted(delivery.extracts.items()):
-            previous = _latest_sha256(con, kind, period)
+            previous = _latest_sha256(con, kind, period, scope)
             if previous == extract.sha256:
                 results.append(
                     ExtractLoad(
@@ -153,6 +340,8 @@ def load_delivery(
                         extract.row_count,
                         "unchanged",
                         None,
+                        scope.municipality_code,
+                        scope.code,
                     )
                 )
                 continue
@@ -175,7 +364,10 @@ def load_delivery(
             else:
                 _insert_rows(con, extract, load_id, period, loaded_at)
             con.execute(
-                f"INSERT INTO {LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"""INSERT INTO {LOAD_LOG} (load_id, reporting_period, extract_kind,
+                    source_file, sha256, row_count, encoding, delimiter, loaded_at,
+                    municipality_code, scope_code)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [
                     load_id,
                     period,
@@ -186,6 +378,8 @@ def load_delivery(
                     extract.encoding,
                     extract.delimiter,
                     loaded_at,
+                    scope.municipality_code,
+                    scope.code,
                 ],
             )
             results.append(
@@ -196,6 +390,8 @@ def load_delivery(
                     extract.row_count,
                     "restated" if previous else "loaded",
                     load_id,
+                    scope.municipality_code,
+                    scope.code,
                 )
             )
         con.execute("COMMIT")

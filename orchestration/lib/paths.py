@@ -31,8 +31,31 @@ def evidence_dir() -> Path:
 
 
 def inbox_dir() -> Path:
-    """Where deliveries land, one folder per reporting period (KUNTASEURANTA_INBOX)."""
+    """Where deliveries land, one folder per reporting period (KUNTASEURANTA_INBOX):
+    `inbox/2023-03/`, or grouped by who delivers, `inbox/welfare/2023-03/` or
+    `inbox/heinola/welfare/2023-03/`."""
     return Path(os.environ.get("KUNTASEURANTA_INBOX", PROJECT_ROOT / "inbox"))
+
+
+INBOX_DEPTH = 3  # inbox/<municipality>/<department>/<YYYY-MM>
+
+
+def inbox_deliveries(period: str | None = None) -> list[Path]:
+    """Delivery folders in the inbox (named YYYY-MM at most INBOX_DEPTH levels down),
+    optionally only those of one period, in path order."""
+    import re
+
+    inbox = inbox_dir()
+    if not inbox.is_dir():
+        return []
+    found = []
+    for depth in range(1, INBOX_DEPTH + 1):
+        for folder in inbox.glob("/".join(["*"] * depth)):
+            name = folder.name
+            wanted = period is None or name == period
+            if wanted and re.fullmatch(r"\d{4}-\d{2}", name) and folder.is_dir():
+                found.append(folder)
+    return sorted(found)
 
 
 def duckdb_memory_limit() -> str:

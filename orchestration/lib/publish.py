@@ -485,6 +485,33 @@ def record_run_loads(layout: Layout, loads: list[dict]) -> None:
     (layout.build_dir / RUN_LOADS).write_text(json.dumps(loads), encoding="utf-8")
 
 
+def run_loads(layout: Layout) -> list[dict]:
+    """What the run loaded so far (record_run_loads)."""
+    return _run_loads(layout)
+
+
+def carry_forward_reports(layout: Layout, rendered_periods: set[str]) -> list[str]:
+    """Put the published reports of every other period into the staged generation, so a
+    publication holds every period's reports and only the run's periods are re-rendered.
+    Linked, not copied, where the file system allows (generations are never written in
+    place). Returns the periods carried."""
+    published = layout.report_link
+    carried = set()
+    if not published.is_dir():
+        return []
+    for path in sorted(published.iterdir()):
+        parts = path.name.split("_")  # osavuosikatsaus_<period>_<municipality>[_<scope>]
+        if len(parts) < 3 or parts[0] != "osavuosikatsaus" or parts[1] in rendered_periods:
+            continue  # a report of a period this run renders, or of an older naming
+        target = layout.staged_report / path.name
+        try:
+            os.link(path.resolve(), target)
+        except OSError:
+            shutil.copyfile(path, target)
+        carried.add(parts[1])
+    return sorted(carried)
+
+
 def _run_loads(layout: Layout) -> list[dict]:
     try:
         return json.loads((layout.build_dir / RUN_LOADS).read_text(encoding="utf-8"))

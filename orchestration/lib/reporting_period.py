@@ -44,6 +44,16 @@ class ReportingPeriod:
     def quarter_ends(cls, first_year: int, last_year: int) -> list[ReportingPeriod]:
         return [cls(y, m) for y in range(first_year, last_year + 1) for m in QUARTER_END_MONTHS]
 
+    @classmethod
+    def month_ends(cls, first_year: int, last_year: int) -> list[ReportingPeriod]:
+        """Every month end: a period is any month, 1-12 (quarterly is a schedule)."""
+        return [cls(y, m) for y in range(first_year, last_year + 1) for m in range(1, 13)]
+
+    def previous_month_end(self) -> ReportingPeriod:
+        if self.month == 1:
+            return ReportingPeriod(self.fiscal_year - 1, 12)
+        return ReportingPeriod(self.fiscal_year, self.month - 1)
+
     def previous_quarter_end(self) -> ReportingPeriod:
         """The last quarter end strictly before this period's month."""
         for month in reversed(QUARTER_END_MONTHS):

@@ -25,6 +25,7 @@ from orchestration.lib.csv_reader import (
 )
 from orchestration.lib.paths import REFERENCE_DIR
 from orchestration.lib.reporting_period import ReportingPeriod
+from orchestration.lib.scope import Scope, ScopeProblem, scope_of
 
 
 @dataclass
@@ -53,8 +54,13 @@ class Delivery:
     folder: Path
     reporting_period: ReportingPeriod
     extracts: dict[str, ParsedExtract]
+    # The part of the organisation whose figures this delivery replaces (lib/scope.py).
+    scope: Scope
     # What the bulk extracts are checked against when they are loaded.
     bulk_references: bulk.BulkReferences | None = None
+
+    def describe(self) -> str:
+        return f"{self.scope.describe()}, {self.reporting_period}"
 
 
 # Columns of one header problem listed one by one; beyond this, one grouped error names
@@ -358,6 +364,95 @@ def find_extract_files(folder: Path) -> tuple[dict[str, Path], list[ExtractError
     return found, errors
 
 
+def _delivery_scope(
+    extracts: dict[str, ParsedExtract], requested: str | None
+) -> tuple[Scope | None, list[ExtractError]]:
+    organisation = extracts["organisation"]
+    try:
+        return scope_of(organisation.rows, requested), []
+    except ScopeProblem as problem:
+        line = next(
+            (r["_source_line"] for r in organisation.rows if r["org_code"] == problem.org_code),
+            0,
+        )
+        column = "org_level" if problem.org_code else ""
+        return None, [ExtractError(organisation.path.name, line, column, str(problem))]
+
+
+def _outside_scope_errors(extracts: dict[str, ParsedExtract], scope: Scope) -> list[ExtractError]:
+    """Figures of a delivery are figures of its scope: a unit above it (the board of a
+    department, the municipality) is added up from every scope, never delivered."""
+    errors = []
+    for kind in ("ledger", "control_totals", "investments", "investment_projects", "narratives"):
+        if kind not in extracts:
+            continue
+        for row in extracts[kind].rows:
+            if row["org_code"] in scope.path:
+                errors.append(
+                    ExtractError(
+                        extracts[kind].path.name,
+                        row["_source_line"],
+                        "org_code",
+                        f"unit '{row['org_code']}' is above the delivery's scope "
+                        f"{scope.code}; expected a unit within {scope.code} (the units above "
+                        "it add up every scope delivered)",
+                    )
+                )
+    if "goals" in extracts:
+        for row in extracts["goals"].rows:
+            for code in row["org_codes"].split("|"):
+                if code in scope.path:
+                    errors.append(
+                        ExtractError(
+                            extracts["goals"].path.name,
+                            row["_source_line"],
+                            "org_codes",
+                            f"unit '{code}' is above the delivery's scope {scope.code}; "
+                            f"expected units within {scope.code}",
+                        )
+                    )
+    if "org_mapping" in extracts:
+        mapping = extracts["org_mapping"]
+        shares: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        for row in mapping.rows:
+            if row["new_org_code"] not in scope.members:
+                errors.append(
+                    ExtractError(
+                        mapping.path.name,
+                        row["_source_line"],
+                        "new_org_code",
+                        f"'{row['new_org_code']}' is not a unit of the delivery's scope "
+                        f"{scope.code}; expected a unit of the organisation file within it",
+                    )
+                )
+            share = row["share"] if row["share"] is not None else 1
+            if not 0 < share <= 1:
+                errors.append(
+                    ExtractError(
+                        mapping.path.name,
+                        row["_source_line"],
+                        "share",
+                        f"{share} is outside 0-1; expected the share of the old unit's "
+                        "figures the new unit takes over",
+                    )
+                )
+            shares[row["old_org_code"]] = shares.get(row["old_org_code"], 0) + share
+            first_line.setdefault(row["old_org_code"], row["_source_line"])
+        for old, total in shares.items():
+            if total != 1:
+                errors.append(
+                    ExtractError(
+                        mapping.path.name,
+                        first_line[old],
+                        "share",
+                        f"the shares of '{old}' add up to {total}; expected 1 (every figure "
+                        "of the old unit goes somewhere)",
+                    )
+                )
+    return errors
+
+
 def _cross_file_errors(
     extracts: dict[str, ParsedExtract], report_lines: ParsedExtract
 ) -> list[ExtractError]:
@@ -372,7 +467,7 @@ def _cross_file_errors(
                 0,
                 "parent_code",
                 f"{len(roots)} units without a parent; expected exactly one "
-                "root (the municipality)",
+                "root (the municipality or joint authority)",
             )
         )
     for r in org.values():
@@ -518,7 +613,10 @@ def _cross_file_errors(
 
 
 def validate_delivery(
-    folder: Path, period: ReportingPeriod | None = None, check_bulk: bool = False
+    folder: Path,
+    period: ReportingPeriod | None = None,
+    check_bulk: bool = False,
+    scope: str | None = None,
 ) -> Delivery:
     """Parse every extract of a delivery folder and check them against each other.
 
@@ -549,6 +647,12 @@ def validate_delivery(
             errors.extend(refused.errors)
     if not errors:
         errors.extend(_cross_file_errors(extracts, report_lines))
+    delivery_scope = None
+    if not errors:
+        delivery_scope, problems = _delivery_scope(extracts, scope)
+        errors.extend(problems)
+    if delivery_scope is not None:
+        errors.extend(_outside_scope_errors(extracts, delivery_scope))
     references = None
     if not errors and any(e.bulk_source is not None for e in extracts.values()):
         try:
@@ -560,7 +664,8 @@ def validate_delivery(
             if extract.bulk_source is not None:
                 bulk.release(extract.bulk_source)
         raise ExtractRefused(errors)
-    delivery = Delivery(folder, period, extracts, references)
+    assert delivery_scope is not None  # every error path raised above
+    delivery = Delivery(folder, period, extracts, delivery_scope, references)
     if check_bulk:
         check_bulk_rows(delivery)
     return delivery

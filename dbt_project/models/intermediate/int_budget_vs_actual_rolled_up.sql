@@ -6,7 +6,8 @@
         on_schema_change='append_new_columns',
     )
 }}
--- Leaf figures added up every report-line subtotal and every level of the organisation.
+-- Leaf figures added up every report-line subtotal and every level of the organisation
+-- (above the scopes: every scope delivered for the period).
 -- Incremental: only the periods whose deliveries changed are added up again.
 with
 
@@ -40,6 +41,7 @@ rolled_up as (
 
     select
         leaves.reporting_period,
+        leaves.municipality_code,
         org_units.org_code,
         report_lines.line_code,
         cast(count(*) as integer) as leaf_rows,
@@ -49,8 +51,13 @@ rolled_up as (
         on report_lines.leaf_line_code = leaves.line_code
     inner join org_units
         on org_units.reporting_period = leaves.reporting_period
+        and org_units.municipality_code = leaves.municipality_code
         and org_units.member_org_code = leaves.org_code
-    group by leaves.reporting_period, org_units.org_code, report_lines.line_code
+    group by
+        leaves.reporting_period,
+        leaves.municipality_code,
+        org_units.org_code,
+        report_lines.line_code
 
 ),
 

@@ -20,6 +20,7 @@ with
     from {{ ref(fact) }} as facts
     inner join {{ ref(sums) }} as sums
         on sums.reporting_period = facts.reporting_period
+        and sums.municipality_code = facts.municipality_code
         and sums.org_code = facts.org_code
         and sums.line_code = facts.line_code
 
@@ -31,7 +32,7 @@ computed as (
     {% for source in ['budget_vs_actual', 'investments'] %}
     {% for measure in ledger_measures() %}
     select
-        reporting_period, statement, org_code, line_code, leaf_rows,
+        reporting_period, municipality_code, statement, org_code, line_code, leaf_rows,
         '{{ measure }}' as measure,
         cast({{ measure }} as decimal(18, 2)) as computed_value,
         {{ measure }}_figures as figures_summed,
@@ -43,7 +44,7 @@ computed as (
     {% endfor %}
     -- remaining: within the tolerances of budget and actual together
     select
-        reporting_period, statement, org_code, line_code, leaf_rows,
+        reporting_period, municipality_code, statement, org_code, line_code, leaf_rows,
         'remaining' as measure,
         cast(remaining as decimal(18, 2)) as computed_value,
         budget_figures + actual_figures as figures_summed,
@@ -56,7 +57,7 @@ computed as (
     union all
     -- realised %: printed to one decimal; a computed subtotal may move it one step
     select
-        reporting_period, statement, org_code, line_code, leaf_rows,
+        reporting_period, municipality_code, statement, org_code, line_code, leaf_rows,
         'realised_pct' as measure,
         cast(realised_pct as decimal(18, 2)) as computed_value,
         actual_figures as figures_summed,

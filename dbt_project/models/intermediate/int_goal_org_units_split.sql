@@ -13,6 +13,8 @@ split as (
     {% for position in range(1, max_units_per_goal + 1) %}
     select
         reporting_period,
+        municipality_code,
+        scope_code,
         goal_id,
         {{ position }} as unit_position,
         {{ dbt.split_part('org_codes', "'|'", position) }} as org_code
@@ -24,6 +26,8 @@ split as (
 
 select
     reporting_period,
+    municipality_code,
+    scope_code,
     goal_id,
     unit_position,
     org_code

@@ -14,12 +14,14 @@ pivoted as (
 
     select
         reporting_period,
+        municipality_code,
+        scope_code,
         org_code,
         project_code,
         line_code,
         {{ pivot_ledger_measures() }}
     from investments
-    group by reporting_period, org_code, project_code, line_code
+    group by reporting_period, municipality_code, scope_code, org_code, project_code, line_code
 
 )
 

@@ -24,6 +24,7 @@ rolled_up as (
 
     select
         projects.reporting_period,
+        projects.municipality_code,
         org_units.org_code,
         report_lines.line_code,
         cast(count(*) as integer) as leaf_rows,
@@ -33,8 +34,13 @@ rolled_up as (
         on report_lines.leaf_line_code = projects.line_code
     inner join org_units
         on org_units.reporting_period = projects.reporting_period
+        and org_units.municipality_code = projects.municipality_code
         and org_units.member_org_code = projects.org_code
-    group by projects.reporting_period, org_units.org_code, report_lines.line_code
+    group by
+        projects.reporting_period,
+        projects.municipality_code,
+        org_units.org_code,
+        report_lines.line_code
 
 )
 

@@ -34,6 +34,8 @@ aggregated as (
 
     select
         ledger.reporting_period,
+        ledger.municipality_code,
+        ledger.scope_code,
         ledger.fiscal_year,
         ledger.period_month,
         ledger.cost_centre as org_code,
@@ -47,6 +49,8 @@ aggregated as (
         on account_lines.main_account = ledger.main_account
     group by
         ledger.reporting_period,
+        ledger.municipality_code,
+        ledger.scope_code,
         ledger.fiscal_year,
         ledger.period_month,
         ledger.cost_centre,

@@ -1,4 +1,4 @@
--- One row per reporting period, booking unit and leaf line with the four base figures,
+-- One row per reporting period, municipality, booking unit and leaf line with the four base figures,
 -- from whichever operating ledger the period was delivered in: by report line, or by
 -- account and cost centre (added up to report lines first).
 with
@@ -7,6 +7,8 @@ ledger_by_line as (
 
     select
         reporting_period,
+        municipality_code,
+        scope_code,
         reporting_year,
         reporting_month,
         fiscal_year,
@@ -25,6 +27,8 @@ ledger_by_account as (
 
     select
         reporting_period,
+        municipality_code,
+        scope_code,
         cast(substring(reporting_period, 1, 4) as integer) as reporting_year,
         cast(substring(reporting_period, 6, 2) as integer) as reporting_month,
         fiscal_year,
@@ -51,11 +55,13 @@ pivoted as (
 
     select
         reporting_period,
+        municipality_code,
+        scope_code,
         org_code,
         line_code,
         {{ pivot_ledger_measures() }}
     from ledger
-    group by reporting_period, org_code, line_code
+    group by reporting_period, municipality_code, scope_code, org_code, line_code
 
 )
 

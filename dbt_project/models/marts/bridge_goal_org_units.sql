@@ -8,6 +8,8 @@ split as (
 
 select
     reporting_period,
+    municipality_code,
+    scope_code,
     goal_id,
     org_code,
     unit_position

@@ -11,7 +11,7 @@ budget_vs_actual as (
 -- The organisation as delivered with each period: a unit's level may change over years.
 org_units as (
 
-    select * from {{ ref('stg_org_units') }}
+    select * from {{ ref('int_org_units_by_period') }}
 
 ),
 
@@ -19,6 +19,8 @@ nets as (
 
     select
         budget_vs_actual.reporting_period,
+        budget_vs_actual.municipality_code,
+        budget_vs_actual.scope_code,
         budget_vs_actual.org_code,
         case org_units.org_level
             when 'department' then 'council'
@@ -37,6 +39,7 @@ nets as (
     from budget_vs_actual
     inner join org_units
         on org_units.reporting_period = budget_vs_actual.reporting_period
+        and org_units.municipality_code = budget_vs_actual.municipality_code
         and org_units.org_code = budget_vs_actual.org_code
     where budget_vs_actual.line_code = 'toimintakate'
         and org_units.org_level in ('department', 'service_area')
@@ -47,6 +50,7 @@ income_and_expenses as (
 
     select
         reporting_period,
+        municipality_code,
         org_code,
         sum(case when line_code = 'toimintatuotot' then budget end) as budget_income,
         sum(case when line_code = 'toimintatuotot' then actual end) as actual_income,
@@ -54,7 +58,7 @@ income_and_expenses as (
         sum(case when line_code = 'toimintakulut' then actual end) as actual_expenses
     from budget_vs_actual
     where line_code in ('toimintatuotot', 'toimintakulut')
-    group by reporting_period, org_code
+    group by reporting_period, municipality_code, org_code
 
 ),
 
@@ -62,6 +66,8 @@ final as (
 
     select
         nets.reporting_period,
+        nets.municipality_code,
+        nets.scope_code,
         nets.org_code,
         nets.binding_level,
         coalesce(income_and_expenses.budget_income, 0) as budget_income,
@@ -85,6 +91,7 @@ final as (
     from nets
     left join income_and_expenses
         on income_and_expenses.reporting_period = nets.reporting_period
+        and income_and_expenses.municipality_code = nets.municipality_code
         and income_and_expenses.org_code = nets.org_code
 
 )

@@ -7,7 +7,9 @@
     )
 }}
 -- Budget vs. actual per reporting period, organisation unit (every level) and report line
--- (leaves and computed subtotals). Subtotals and unit roll-ups are computed from the leaves.
+-- (leaves and computed subtotals). Subtotals and unit roll-ups are computed from the leaves;
+-- a unit above the scopes (the municipality, a shared board) adds up every scope delivered
+-- (fct_delivery_completeness says how many) and has no single source delivery.
 -- Incremental: a run rebuilds the periods whose deliveries changed, not the history.
 -- depends_on: {{ ref('int_period_signatures') }}
 with
@@ -32,6 +34,12 @@ report_lines as (
 
 ),
 
+org_units as (
+
+    select * from {{ ref('int_org_units_by_period') }}
+
+),
+
 deliveries as (
 
     {{ current_delivery('operating_ledger') }}
@@ -42,6 +50,8 @@ joined as (
 
     select
         rolled_up.reporting_period,
+        rolled_up.municipality_code,
+        org_units.scope_code,
         rolled_up.org_code,
         rolled_up.line_code,
         report_lines.line_type,
@@ -62,8 +72,14 @@ joined as (
         on periods.reporting_period = rolled_up.reporting_period
     inner join report_lines
         on report_lines.line_code = rolled_up.line_code
+    inner join org_units
+        on org_units.reporting_period = rolled_up.reporting_period
+        and org_units.municipality_code = rolled_up.municipality_code
+        and org_units.org_code = rolled_up.org_code
     left join deliveries
         on deliveries.reporting_period = rolled_up.reporting_period
+        and deliveries.municipality_code = rolled_up.municipality_code
+        and deliveries.scope_code = org_units.scope_code
 
 ),
 
@@ -71,6 +87,8 @@ final as (
 
     select
         reporting_period,
+        municipality_code,
+        scope_code,
         org_code,
         line_code,
         line_type,

@@ -30,6 +30,8 @@ ledger_grain as (
 
     select
         reporting_period,
+        municipality_code,
+        scope_code,
         extract_kind as ledger_kind
     from {{ ref('stg_deliveries') }}
     where extract_family = 'operating_ledger' and is_current_delivery
@@ -44,7 +46,7 @@ report_lines as (
 
 org_units as (
 
-    select * from {{ ref('stg_org_units') }}
+    select * from {{ ref('int_org_units_by_period') }}
 
 ),
 
@@ -58,6 +60,8 @@ matched as (
 
     select
         printed.reporting_period,
+        printed.municipality_code,
+        printed.scope_code,
         printed.statement,
         printed.org_code,
         printed.line_code,
@@ -87,14 +91,18 @@ matched as (
         on signatures.reporting_period = printed.reporting_period
     left join ledger_grain
         on ledger_grain.reporting_period = printed.reporting_period
+        and ledger_grain.municipality_code = printed.municipality_code
+        and ledger_grain.scope_code = printed.scope_code
     left join report_lines
         on report_lines.statement = printed.statement
         and report_lines.line_code = printed.line_code
     left join org_units
         on org_units.reporting_period = printed.reporting_period
+        and org_units.municipality_code = printed.municipality_code
         and org_units.org_code = printed.org_code
     left join computed
         on computed.reporting_period = printed.reporting_period
+        and computed.municipality_code = printed.municipality_code
         and computed.statement = case
             when printed.statement = 'investment' then 'investment' else 'operating'
         end
@@ -108,6 +116,8 @@ final as (
 
     select
         reporting_period,
+        municipality_code,
+        scope_code,
         case
             when statement = 'investment' then 'investment_totals_reconcile'
             when org_level in ('service_area', 'cost_centre') and line_type = 'leaf'

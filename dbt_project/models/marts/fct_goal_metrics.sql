@@ -11,6 +11,8 @@ final as (
 
     select
         reporting_period,
+        municipality_code,
+        scope_code,
         goal_id,
         metric_code,
         metric_name,

@@ -1,4 +1,4 @@
--- Goals per level and status, every combination listed (zero when none).
+-- Goals per scope, level and status, every combination listed (zero when none).
 with
 
 goals as (
@@ -27,7 +27,7 @@ statuses as (
 
 periods as (
 
-    select distinct reporting_period from goals
+    select distinct reporting_period, municipality_code, scope_code from goals
 
 ),
 
@@ -35,6 +35,8 @@ grid as (
 
     select
         periods.reporting_period,
+        periods.municipality_code,
+        periods.scope_code,
         levels.goal_level,
         statuses.goal_status,
         statuses.status_order
@@ -48,6 +50,8 @@ final as (
 
     select
         grid.reporting_period,
+        grid.municipality_code,
+        grid.scope_code,
         grid.goal_level,
         grid.goal_status,
         grid.status_order,
@@ -55,9 +59,17 @@ final as (
     from grid
     left join goals
         on goals.reporting_period = grid.reporting_period
+        and goals.municipality_code = grid.municipality_code
+        and goals.scope_code = grid.scope_code
         and goals.goal_level = grid.goal_level
         and goals.goal_status = grid.goal_status
-    group by grid.reporting_period, grid.goal_level, grid.goal_status, grid.status_order
+    group by
+        grid.reporting_period,
+        grid.municipality_code,
+        grid.scope_code,
+        grid.goal_level,
+        grid.goal_status,
+        grid.status_order
 
 )
 

@@ -11,6 +11,8 @@ metrics as (
 
     select
         reporting_period,
+        municipality_code,
+        scope_code,
         goal_id,
         cast(count(*) as integer) as metric_rows,
         cast(count(target_value) as integer) as targets,
@@ -18,7 +20,7 @@ metrics as (
         cast(sum(case when is_target_met then 1 else 0 end) as integer) as targets_met,
         cast(sum(case when is_target_met = false then 1 else 0 end) as integer) as targets_not_met
     from {{ ref('fct_goal_metrics') }}
-    group by reporting_period, goal_id
+    group by reporting_period, municipality_code, scope_code, goal_id
 
 ),
 
@@ -26,6 +28,8 @@ final as (
 
     select
         goals.reporting_period,
+        goals.municipality_code,
+        goals.scope_code,
         goals.goal_id,
         goals.goal_level,
         goals.org_codes,
@@ -46,6 +50,8 @@ final as (
     from goals
     left join metrics
         on metrics.reporting_period = goals.reporting_period
+        and metrics.municipality_code = goals.municipality_code
+        and metrics.scope_code = goals.scope_code
         and metrics.goal_id = goals.goal_id
 
 )

@@ -31,6 +31,8 @@ rolled_up as (
 
     select
         projects.reporting_period,
+        projects.municipality_code,
+        projects.scope_code,
         projects.project_code,
         projects.org_code,
         report_lines.line_code,
@@ -39,8 +41,8 @@ rolled_up as (
     inner join report_lines
         on report_lines.leaf_line_code = projects.line_code
     group by
-        projects.reporting_period, projects.project_code, projects.org_code,
-        report_lines.line_code
+        projects.reporting_period, projects.municipality_code, projects.scope_code,
+        projects.project_code, projects.org_code, report_lines.line_code
 
 ),
 
@@ -48,6 +50,8 @@ final as (
 
     select
         rolled_up.reporting_period,
+        rolled_up.municipality_code,
+        rolled_up.scope_code,
         rolled_up.project_code,
         rolled_up.line_code,
         rolled_up.org_code,
@@ -64,6 +68,8 @@ final as (
         on periods.reporting_period = rolled_up.reporting_period
     left join project_texts
         on project_texts.reporting_period = rolled_up.reporting_period
+        and project_texts.municipality_code = rolled_up.municipality_code
+        and project_texts.scope_code = rolled_up.scope_code
         and project_texts.project_code = rolled_up.project_code
 
 )

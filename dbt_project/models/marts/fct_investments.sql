@@ -14,6 +14,12 @@ periods as (
 
 ),
 
+org_units as (
+
+    select * from {{ ref('int_org_units_by_period') }}
+
+),
+
 deliveries as (
 
     {{ current_delivery('investments') }}
@@ -24,6 +30,8 @@ final as (
 
     select
         rolled_up.reporting_period,
+        rolled_up.municipality_code,
+        org_units.scope_code,
         rolled_up.org_code,
         rolled_up.line_code,
         rolled_up.prior_year_actual,
@@ -39,8 +47,14 @@ final as (
     from rolled_up
     inner join periods
         on periods.reporting_period = rolled_up.reporting_period
+    inner join org_units
+        on org_units.reporting_period = rolled_up.reporting_period
+        and org_units.municipality_code = rolled_up.municipality_code
+        and org_units.org_code = rolled_up.org_code
     left join deliveries
         on deliveries.reporting_period = rolled_up.reporting_period
+        and deliveries.municipality_code = rolled_up.municipality_code
+        and deliveries.scope_code = org_units.scope_code
 
 )
 

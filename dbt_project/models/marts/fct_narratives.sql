@@ -8,6 +8,8 @@ narratives as (
 
 select
     reporting_period,
+    municipality_code,
+    scope_code,
     org_code,
     narrative_section,
     paragraph_number,

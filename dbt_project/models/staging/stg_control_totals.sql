@@ -2,8 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'control_totals') }}
-    where _load_id in ({{ latest_load_ids('control_totals') }})
+    {{ current_rows('control_totals') }}
 
 ),
 

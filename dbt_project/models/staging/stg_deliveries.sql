@@ -21,8 +21,14 @@ renamed as (
         encoding as source_encoding,
         delimiter as source_delimiter,
         loaded_at,
+        municipality_code,
+        scope_code,
         row_number() over (
-            partition by reporting_period, {{ extract_family('extract_kind') }}
+            partition by
+                reporting_period,
+                municipality_code,
+                scope_code,
+                {{ extract_family('extract_kind') }}
             order by loaded_at desc, load_id desc
         ) = 1 as is_current_delivery
 

@@ -2,8 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'goal_metrics') }}
-    where _load_id in ({{ latest_load_ids('goal_metrics') }})
+    {{ current_rows('goal_metrics') }}
 
 ),
 

@@ -2,8 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'goals') }}
-    where _load_id in ({{ latest_load_ids('goals') }})
+    {{ current_rows('goals') }}
 
 ),
 

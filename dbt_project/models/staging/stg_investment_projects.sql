@@ -2,8 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'investment_projects') }}
-    where _load_id in ({{ latest_load_ids('investment_projects') }})
+    {{ current_rows('investment_projects') }}
 
 ),
 

@@ -2,8 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'investments') }}
-    where _load_id in ({{ latest_load_ids('investments') }})
+    {{ current_rows('investments') }}
 
 ),
 

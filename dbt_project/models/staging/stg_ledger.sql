@@ -2,8 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'ledger') }}
-    where _load_id in ({{ latest_load_ids('ledger') }})
+    {{ current_rows('ledger') }}
 
 ),
 

@@ -2,8 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'ledger_accounts') }}
-    where _load_id in ({{ latest_load_ids('ledger_accounts') }})
+    {{ current_rows('ledger_accounts') }}
 
 ),
 

@@ -2,8 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'narratives') }}
-    where _load_id in ({{ latest_load_ids('narratives') }})
+    {{ current_rows('narratives') }}
 
 ),
 

@@ -2,8 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'organisation') }}
-    where _load_id in ({{ latest_load_ids('organisation') }})
+    {{ current_rows('organisation') }}
 
 ),
 

@@ -10,7 +10,7 @@ from orchestration.lib import bulk
 from orchestration.lib.contracts import CONTRACTS
 from orchestration.lib.csv_reader import ExtractRefused
 from orchestration.lib.loader import ExtractLoad, load_delivery
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, inbox_dir
+from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, inbox_deliveries, inbox_dir
 from orchestration.lib.publish import DamagedWarehouse, record_run_loads, start_working_copy
 from orchestration.lib.reporting_period import ReportingPeriod
 from orchestration.lib.resources import WarehouseFiles
@@ -18,26 +18,34 @@ from orchestration.lib.validation import validate_delivery
 
 
 class DeliveryConfig(dg.Config):
-    """Which delivery to load. Empty fields: the partition's folder in the inbox.
+    """Which deliveries to load. Empty fields: the partition's folders in the inbox.
 
-    A run over a range of partitions (a backfill, or onboarding years of history in one
-    run) takes each period's folder from `deliveries` (period -> folder) or the inbox.
+    A period may have several deliveries (one per scope: each department of a city, each
+    city). A run over a range of partitions (a backfill, or onboarding years of history in
+    one run) takes each period's folders from `deliveries` (period -> folders) or the inbox;
+    months of the range without a delivery load nothing.
     """
 
     delivery_dir: str = ""
+    delivery_dirs: list[str] = []  # several deliveries of the one period
     reporting_period: str = ""  # YYYY-MM; empty: the partition key or the folder name
-    deliveries: dict[str, str] = {}
+    deliveries: dict[str, list[str]] = {}
+    scope: str = ""  # org_code of the unit the deliveries cover; empty: from the tree
 
 
-def delivery_run_config(folder: str, period: str) -> dict:
-    return {
-        "ops": {"raw_extracts": {"config": {"delivery_dir": folder, "reporting_period": period}}}
-    }
+def delivery_run_config(folder: str | list[str], period: str, scope: str = "") -> dict:
+    folders = [folder] if isinstance(folder, str) else list(folder)
+    config: dict = {"reporting_period": period, "scope": scope}
+    if len(folders) == 1:
+        config["delivery_dir"] = folders[0]
+    else:
+        config["delivery_dirs"] = folders
+    return {"ops": {"raw_extracts": {"config": config}}}
 
 
-def deliveries_run_config(folders: dict[str, str]) -> dict:
-    """Run config for several reporting periods in one run (period -> folder)."""
-    return {"ops": {"raw_extracts": {"config": {"deliveries": folders}}}}
+def deliveries_run_config(folders: dict[str, list[str]], scope: str = "") -> dict:
+    """Run config for several reporting periods in one run (period -> folders)."""
+    return {"ops": {"raw_extracts": {"config": {"deliveries": folders, "scope": scope}}}}
 
 
 def _resolve_deliveries(
@@ -45,10 +53,18 @@ def _resolve_deliveries(
 ) -> list[tuple[Path, ReportingPeriod | None]]:
     """The delivery folders of the run, oldest period first."""
     if context.has_partition_key_range and not context.has_partition_key:
-        return [
-            (Path(config.deliveries.get(key) or inbox_dir() / key), ReportingPeriod.parse(key))
-            for key in context.partition_keys
-        ]
+        found = []
+        for key in context.partition_keys:
+            folders = config.deliveries.get(key) if config.deliveries else None
+            if folders is None:
+                folders = [] if config.deliveries else [str(f) for f in inbox_deliveries(key)]
+            found += [(Path(f), ReportingPeriod.parse(key)) for f in folders]
+        if not found:
+            raise dg.Failure(
+                f"no delivery for any period of {context.partition_keys[0]}.."
+                f"{context.partition_keys[-1]}"
+            )
+        return found
     partition = context.partition_key if context.has_partition_key else None
     period_text = config.reporting_period or partition
     if partition and config.reporting_period and config.reporting_period != partition:
@@ -56,15 +72,37 @@ def _resolve_deliveries(
             f"reporting period {config.reporting_period} does not match the "
             f"run's partition {partition}"
         )
-    if config.delivery_dir:
-        folder = Path(config.delivery_dir)
+    if config.delivery_dir or config.delivery_dirs:
+        folders = [Path(f) for f in [config.delivery_dir, *config.delivery_dirs] if f]
     elif partition and partition in config.deliveries:
-        folder = Path(config.deliveries[partition])
+        folders = [Path(f) for f in config.deliveries[partition]]
     elif partition:
-        folder = inbox_dir() / partition
+        folders = inbox_deliveries(partition)
+        if not folders:
+            raise dg.Failure(f"no delivery for {partition} in the inbox {inbox_dir()}")
     else:
-        folder = DEFAULT_DELIVERY_DIR
-    return [(folder, ReportingPeriod.parse(period_text) if period_text else None)]
+        folders = [DEFAULT_DELIVERY_DIR]
+    period = ReportingPeriod.parse(period_text) if period_text else None
+    return [(folder, period) for folder in folders]
+
+
+def _doubled_scopes(deliveries: list) -> list[str]:
+    """Two deliveries of one run for the same scope and period: which one would count?"""
+    seen: dict[tuple[str, str, str], Path] = {}
+    problems = []
+    for delivery in deliveries:
+        key = (
+            str(delivery.reporting_period),
+            delivery.scope.municipality_code,
+            delivery.scope.code,
+        )
+        if key in seen:
+            problems.append(
+                f"delivery {delivery.folder}: {delivery.describe()} is also delivered by "
+                f"{seen[key]} in this run; expected one delivery per scope and period"
+            )
+        seen.setdefault(key, delivery.folder)
+    return problems
 
 
 # Every step that writes the working file runs alone (dagster.yaml: pools default_limit 1).
@@ -135,12 +173,10 @@ def raw_extracts(
     # Every delivery of the run is checked before anything is loaded.
     for folder, period in _resolve_deliveries(context, config):
         try:
-            deliveries.append(validate_delivery(folder, period))
+            deliveries.append(validate_delivery(folder, period, scope=config.scope or None))
         except ExtractRefused as refused:
-            problems.append(
-                f"delivery {folder}: {len(refused.errors)} problem(s); nothing was loaded.\n"
-                + "\n".join(f"  - {e}" for e in refused.errors)
-            )
+            problems.append(_refusal(folder, refused))
+    problems += _doubled_scopes(deliveries)
     if problems:
         for delivery in deliveries:  # the valid ones are not loaded either
             for extract in delivery.extracts.values():
@@ -156,19 +192,35 @@ def raw_extracts(
             context.log.warning(note)
     except DamagedWarehouse as exc:
         raise dg.Failure(description=str(exc)) from exc
-    loads_by_period = {}
-    for delivery in deliveries:
-        context.log.info(f"Delivery {delivery.folder} for {delivery.reporting_period} is valid")
-        with duckdb.get_connection() as con:
-            loads = load_delivery(con, delivery, list(CONTRACTS.values()))
+    loads_by_period: dict[str, list[ExtractLoad]] = {}
+    for index, delivery in enumerate(deliveries):
+        context.log.info(f"Delivery {delivery.folder} ({delivery.describe()}) is valid")
+        try:
+            with duckdb.get_connection() as con:
+                loads = load_delivery(con, delivery, list(CONTRACTS.values()))
+        except ExtractRefused as refused:
+            for later in deliveries[index + 1 :]:
+                for extract in later.extracts.values():
+                    if extract.bulk_source is not None:
+                        bulk.release(extract.bulk_source)
+            problem = _refusal(delivery.folder, refused)
+            raise dg.Failure(
+                description=problem, metadata={"errors": dg.MetadataValue.md(problem)}
+            ) from None
         for load in loads:
             context.log.info(
-                f"{delivery.reporting_period} {load.kind}: {load.rows} rows {load.status} "
-                f"from {load.source_file}"
+                f"{delivery.reporting_period} {delivery.scope.code} {load.kind}: {load.rows} "
+                f"rows {load.status} from {load.source_file}"
             )
-        loads_by_period[str(delivery.reporting_period)] = loads
+        loads_by_period.setdefault(str(delivery.reporting_period), []).extend(loads)
     record_run_loads(warehouse_files.layout, _new_loads(loads_by_period))
     yield from _materializations(loads_by_period)
+
+
+def _refusal(folder: Path, refused: ExtractRefused) -> str:
+    return f"delivery {folder}: {len(refused.errors)} problem(s); nothing was loaded.\n" + (
+        "\n".join(f"  - {e}" for e in refused.errors)
+    )
 
 
 def _new_loads(loads_by_period: dict[str, list[ExtractLoad]]) -> list[dict]:
@@ -176,6 +228,8 @@ def _new_loads(loads_by_period: dict[str, list[ExtractLoad]]) -> list[dict]:
     return [
         {
             "reporting_period": period,
+            "municipality_code": x.municipality_code,
+            "scope_code": x.scope_code,
             "extract_kind": x.kind,
             "source_file": x.source_file,
             "sha256": x.sha256,

@@ -1,4 +1,4 @@
-"""Runs start when a delivery lands in the inbox, and after each quarter's close."""
+"""Runs start when a delivery lands in the inbox, and after each follow-up month's close."""
 
 import datetime as dt
 import json
@@ -10,48 +10,56 @@ import duckdb
 from orchestration.defs.ingest.assets import delivery_run_config
 from orchestration.defs.ingest.partitions import reporting_periods
 from orchestration.defs.jobs import warehouse_job
-from orchestration.lib.paths import inbox_dir, warehouse_path
+from orchestration.lib.calendar import follow_up_months
+from orchestration.lib.paths import inbox_deliveries, inbox_dir, warehouse_path
 from orchestration.lib.reporting_period import ReportingPeriod
 from orchestration.lib.validation import delivery_readiness
 
 SETTLE_SECONDS = 30.0
 
 
-def _inbox_periods() -> list[tuple[ReportingPeriod, Path]]:
-    inbox = inbox_dir()
-    if not inbox.is_dir():
-        return []
+def _inbox_deliveries(period: str | None = None) -> list[tuple[ReportingPeriod, Path]]:
+    """(period, folder) of every delivery folder in the inbox within the partitions."""
     valid = set(reporting_periods.get_partition_keys())
-    found = []
-    for folder in sorted(inbox.iterdir()):
-        period = ReportingPeriod.from_folder(folder)
-        if folder.is_dir() and period is not None and str(period) in valid:
-            found.append((period, folder))
-    return found
+    return [
+        (ReportingPeriod.parse(folder.name), folder)
+        for folder in inbox_deliveries(period)
+        if folder.name in valid
+    ]
+
+
+def _name(folder: Path) -> str:
+    """The folder as the inbox names it: 2023-03, welfare/2023-03, ..."""
+    try:
+        return str(folder.relative_to(inbox_dir()))
+    except ValueError:
+        return str(folder)
 
 
 @dg.sensor(job=warehouse_job, minimum_interval_seconds=60)
 def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    """One run per delivery: a complete extract set in inbox/<YYYY-MM>/. A changed set
-    (restatement) is a new delivery; the cursor remembers what has been requested."""
+    """One run per delivery: a complete extract set in inbox/<YYYY-MM>/ or, one delivery
+    per department or city, inbox/<who>/<YYYY-MM>/. A changed set (restatement) is a new
+    delivery; the cursor remembers what has been requested, folder by folder."""
     requested: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     run_requests, waiting = [], []
-    for period, folder in _inbox_periods():
+    for period, folder in _inbox_deliveries():
+        name = _name(folder)
         readiness = delivery_readiness(folder, settle_seconds=SETTLE_SECONDS)
         if not readiness.ready:
-            waiting.append(f"{folder.name}: {readiness.reason}")
+            waiting.append(f"{name}: {readiness.reason}")
             continue
-        if requested.get(str(period)) == readiness.fingerprint:
+        if requested.get(name) == readiness.fingerprint:
             continue
         run_requests.append(
             dg.RunRequest(
-                run_key=f"{period}:{readiness.fingerprint[:16]}",
+                run_key=f"{name}:{readiness.fingerprint[:16]}",
                 partition_key=str(period),
                 run_config=delivery_run_config(str(folder), str(period)),
-                tags={"delivery": folder.name, "delivery_fingerprint": readiness.fingerprint},
+                tags={"delivery": name, "delivery_fingerprint": readiness.fingerprint},
             )
         )
-        requested[str(period)] = readiness.fingerprint
+        requested[name] = readiness.fingerprint
     for note in waiting:
         context.log.info(f"not ready: {note}")
     return dg.SensorResult(run_requests=run_requests, cursor=json.dumps(requested, sort_keys=True))
@@ -71,24 +79,60 @@ def _already_loaded(period: ReportingPeriod, fingerprint_hashes: set[str]) -> bo
     return fingerprint_hashes <= loaded
 
 
+def _municipality_of(folder: Path) -> str | None:
+    """The root of the delivery's organisation file (read without validating)."""
+    from orchestration.lib.csv_reader import ExtractRefused, read_table
+    from orchestration.lib.validation import find_extract_files
+
+    files, _ = find_extract_files(folder)
+    if "organisation" not in files:
+        return None
+    try:
+        table = read_table(files["organisation"])
+    except ExtractRefused:
+        return None
+    header = [h.lower() for h in table.header]
+    if "org_code" not in header or "parent_code" not in header:
+        return None
+    code, parent = header.index("org_code"), header.index("parent_code")
+    roots = [r[code] for _, r in table.records if len(r) > parent and not r[parent].strip()]
+    return roots[0] if len(roots) == 1 else None
+
+
 @dg.schedule(
     job=warehouse_job,
-    cron_schedule="0 7 20 1,4,7,10 *",  # the 20th after each quarter's close, 07:00
+    cron_schedule="0 7 20 * *",  # the 20th of every month, 07:00: the month before closed
     execution_timezone="Europe/Helsinki",
 )
 def warehouse_schedule(context: dg.ScheduleEvaluationContext):
-    """After a quarter closes, build the quarter if its delivery is in the inbox and
-    has not been loaded yet (the inbox sensor usually got there first)."""
+    """After a month closes, build the deliveries of that month that are in the inbox and
+    not loaded yet, for the municipalities that follow that month up (quarterly unless
+    seeds/reference/municipalities.csv says otherwise; the inbox sensor usually got there
+    first)."""
     scheduled = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
-    period = ReportingPeriod(scheduled.year, scheduled.month).previous_quarter_end()
-    folder = inbox_dir() / str(period)
-    readiness = delivery_readiness(folder)
-    if not readiness.ready:
-        return dg.SkipReason(f"delivery {folder} for {period} is not ready: {readiness.reason}")
-    if _already_loaded(period, set(readiness.file_hashes.values())):
-        return dg.SkipReason(f"delivery for {period} is already in the warehouse")
-    return dg.RunRequest(
-        run_key=f"schedule:{period}:{readiness.fingerprint[:16]}",
-        partition_key=str(period),
-        run_config=delivery_run_config(str(folder), str(period)),
-    )
+    period = ReportingPeriod(scheduled.year, scheduled.month).previous_month_end()
+    due, skipped = [], []
+    for _, folder in _inbox_deliveries(str(period)):
+        municipality = _municipality_of(folder)
+        if municipality is not None and period.month not in follow_up_months(municipality):
+            skipped.append(f"{_name(folder)}: {municipality} does not follow up {period}")
+            continue
+        readiness = delivery_readiness(folder)
+        if not readiness.ready:
+            skipped.append(f"{_name(folder)} is not ready: {readiness.reason}")
+        elif _already_loaded(period, set(readiness.file_hashes.values())):
+            skipped.append(f"{_name(folder)} is already in the warehouse")
+        else:
+            due.append((folder, readiness))
+    if not due:
+        reasons = "; ".join(skipped) or f"no delivery for {period} in {inbox_dir()}"
+        return dg.SkipReason(f"nothing to build for {period}: {reasons}")
+    return [
+        dg.RunRequest(
+            run_key=f"schedule:{_name(folder)}:{readiness.fingerprint[:16]}",
+            partition_key=str(period),
+            run_config=delivery_run_config(str(folder), str(period)),
+            tags={"delivery": _name(folder)},
+        )
+        for folder, readiness in due
+    ]

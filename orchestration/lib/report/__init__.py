@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from orchestration.lib.report.data import ReportError, load_report
-    from orchestration.lib.report.render import ReportFiles, render_documents, render_report
+    from orchestration.lib.report.render import (
+        ReportFiles,
+        render_documents,
+        render_period_reports,
+        render_report,
+    )
 
 _MODULES = {
     "ReportError": "data",
@@ -19,8 +24,16 @@ _MODULES = {
     "ReportFiles": "render",
     "render_documents": "render",
     "render_report": "render",
+    "render_period_reports": "render",
 }
-__all__ = ["ReportError", "ReportFiles", "load_report", "render_documents", "render_report"]
+__all__ = [
+    "ReportError",
+    "ReportFiles",
+    "load_report",
+    "render_documents",
+    "render_period_reports",
+    "render_report",
+]
 
 
 def __getattr__(name: str) -> Any:

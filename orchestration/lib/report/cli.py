@@ -1,4 +1,6 @@
-"""`warehouse report [--period YYYY-MM] [--out DIR]`: render the interim report.
+"""`warehouse report [--period YYYY-MM] [--municipality CODE] [--scope CODE] [--out DIR]`:
+render the interim reports of a period: every delivered scope's (a department's interim
+report) and each municipality's summary of its departments, or the one named.
 
 Exit status as the other commands: 0 done, 1 refused (no warehouse or no such period),
 2 usage error.
@@ -19,7 +21,11 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 def cmd_report(args: argparse.Namespace) -> int:
     """Render the report from the published warehouse and print where the files are."""
     from orchestration.lib.report.data import ReportError
-    from orchestration.lib.report.render import render_report, report_dir
+    from orchestration.lib.report.render import (
+        render_period_reports,
+        render_report,
+        report_dir,
+    )
 
     try:
         period = str(ReportingPeriod.parse(args.period)) if args.period else None
@@ -29,13 +35,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     warehouse = warehouse_path()
     out_dir = Path(args.out) if args.out else report_dir(warehouse)
     try:
-        files = render_report(warehouse, period, out_dir)
+        if args.municipality or args.scope:
+            rendered = [render_report(warehouse, period, out_dir, args.municipality, args.scope)]
+        else:
+            rendered = render_period_reports(warehouse, period, out_dir)
     except ReportError as exc:
         print(f"REFUSED: {exc}")
         return EXIT_REFUSED
-    print(f"Interim report {files.reporting_period} from {warehouse}:")
-    print(f"  HTML: {files.html}")
-    print(f"  PDF:  {files.pdf}")
+    for files in rendered:
+        print(f"Interim report {files.reporting_period} from {warehouse}:")
+        print(f"  HTML: {files.html}")
+        print(f"  PDF:  {files.pdf}")
     return EXIT_OK
 
 
@@ -49,6 +59,12 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     )
     parser.add_argument(
         "--period", help="reporting period YYYY-MM (default: the latest in the warehouse)"
+    )
+    parser.add_argument(
+        "--municipality", help="only this municipality's report (its summary, or its one scope)"
+    )
+    parser.add_argument(
+        "--scope", help="only this scope's report (a department's org_code, e.g. HYTO)"
     )
     parser.add_argument(
         "--out",

@@ -21,6 +21,7 @@ from orchestration.lib.report.model import (
     DepartmentReport,
     Goal,
     InvestmentTable,
+    MunicipalitySummary,
     OrgUnit,
     Period,
     ReportData,
@@ -377,15 +378,64 @@ def report_title(period: Period) -> str:
     return f"OSAVUOSIKATSAUS {period.label_fi}"
 
 
+def summary_table(period: Period, summary: MunicipalitySummary) -> Table:
+    """The municipality's summary: each scope's income, expenses and net, and the total."""
+    rows = []
+    for entry in summary.rows:
+        rows.append(
+            Row(
+                (Cell(entry.org.name.upper() if entry.is_total else entry.org.name, colspan=7),),
+                style="section",
+                attrs={"data-org": entry.org.org_code},
+            )
+        )
+        for line in entry.lines:
+            rows.append(
+                Row(
+                    (Cell(line.name), *_figure_cells(line)),
+                    style="subtotal" if line.line_code == "toimintakate" else "leaf",
+                    attrs={"data-org": entry.org.org_code, "data-line": line.line_code},
+                )
+            )
+    return Table(
+        kind="summary",
+        columns=_budget_columns(period, "Toimiala"),
+        rows=tuple(rows),
+        attrs={"data-table": "summary", "data-period": period.reporting_period},
+    )
+
+
+def _summary(data: ReportData, summary: MunicipalitySummary) -> list[Block]:
+    municipality = data.municipality.name if data.municipality else ""
+    blocks: list[Block] = [
+        Heading(f"{municipality}: talousarvion toteutuminen toimialoittain", new_page=True),
+        Paragraph(
+            "Toimialojen luvut toimitetaan erikseen; kunnan luvut ovat toimitettujen "
+            f"toimialojen summa ({summary.completeness_label_fi}"
+            + (f", puuttuu: {', '.join(summary.missing)}" if summary.missing else "")
+            + ").",
+            "note",
+        ),
+        summary_table(data.period, summary),
+    ]
+    return blocks
+
+
 def build_document(data: ReportData) -> list[Block]:
-    """The whole report, cover first, one part per department."""
+    """The whole report, cover first: one scope's parts (a department's interim report),
+    or a municipality's summary followed by each delivered department's part."""
     period = data.period
     cover_lines: list[str] = []
-    for report in data.departments:
-        cover_lines.append(report.department.name.upper())
-        if report.board:
-            cover_lines.append(report.board.name.upper())
+    if data.summary is not None and data.municipality is not None:
+        cover_lines += [data.municipality.name.upper(), "TOIMIALOJEN YHTEENVETO"]
+    else:
+        for report in data.departments:
+            cover_lines.append(report.department.name.upper())
+            if report.board:
+                cover_lines.append(report.board.name.upper())
     blocks: list[Block] = [Cover(report_title(period), tuple(cover_lines))]
+    if data.summary is not None:
+        blocks += _summary(data, data.summary)
     for report in data.departments:
         blocks += _department(period, report, data)
     if data.goal_status and len(data.departments) > 1:

@@ -143,9 +143,32 @@ class DepartmentReport:
 
 
 @dataclass(frozen=True)
+class SummaryRow:
+    """One department (scope) of the municipality's summary, or the municipality's total."""
+
+    org: OrgUnit
+    lines: tuple[TableLine, ...]  # TOIMINTATUOTOT, TOIMINTAKULUT, TOIMINTAKATE
+    is_total: bool = False
+
+
+@dataclass(frozen=True)
+class MunicipalitySummary:
+    """The municipality's summary of every scope delivered for the period."""
+
+    rows: tuple[SummaryRow, ...]
+    completeness_label_fi: str  # 2/3 toimitettu
+    missing: tuple[str, ...]  # codes of expected scopes not delivered
+
+
+@dataclass(frozen=True)
 class ReportData:
-    """Everything the report shows for one reporting period, read from the marts once."""
+    """Everything the report shows for one reporting period, read from the marts once:
+    one scope of a municipality (a department's interim report), or the municipality's
+    summary of every scope delivered with the scopes' parts."""
 
     period: Period
     departments: tuple[DepartmentReport, ...]
     goal_status: tuple[GoalStatusCount, ...] = field(default_factory=tuple)
+    municipality: OrgUnit | None = None
+    scope_code: str | None = None  # None: the municipality's summary
+    summary: MunicipalitySummary | None = None

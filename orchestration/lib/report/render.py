@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.lib.report.data import load_report
+from orchestration.lib.report.data import load_report, load_reports
 from orchestration.lib.report.document import build_document, report_title
 from orchestration.lib.report.html import render_html
 from orchestration.lib.report.model import ReportData
@@ -24,8 +24,13 @@ class ReportFiles:
     pdf: Path
 
 
-def report_stem(reporting_period: str) -> str:
-    return f"osavuosikatsaus_{reporting_period}"
+def report_stem(data: ReportData) -> str:
+    """osavuosikatsaus_<period>_<municipality>_<scope> for a scope's report (a department's
+    interim report), osavuosikatsaus_<period>_<municipality> for a municipality's summary."""
+    where = data.municipality.org_code if data.municipality else ""
+    if data.scope_code:
+        where += f"_{data.scope_code}"
+    return f"osavuosikatsaus_{data.period.reporting_period}_{where}"
 
 
 def _footer(data: ReportData) -> str:
@@ -41,17 +46,35 @@ def render_documents(data: ReportData) -> tuple[str, bytes]:
     return html, render_pdf(blocks, footer, SOURCE_NOTE)
 
 
-def render_report(warehouse_file: Path, reporting_period: str | None, out_dir: Path) -> ReportFiles:
-    """Write osavuosikatsaus_<period>.html and .pdf for a period (default: the latest).
+def render_report(
+    warehouse_file: Path,
+    reporting_period: str | None,
+    out_dir: Path,
+    municipality: str | None = None,
+    scope: str | None = None,
+) -> ReportFiles:
+    """Write the HTML and PDF of one report of a period (default: the latest): a scope's
+    report, or a municipality's summary (see load_report for the default).
 
-    Reads the marts of the published warehouse read-only; raises ReportError when the file
-    or the period is not there.
+    Reads the marts of the published warehouse read-only; raises ReportError when the file,
+    the period or the scope is not there.
     """
-    data = load_report(Path(warehouse_file), reporting_period)
+    return _write(load_report(Path(warehouse_file), reporting_period, municipality, scope), out_dir)
+
+
+def render_period_reports(
+    warehouse_file: Path, reporting_period: str | None, out_dir: Path
+) -> list[ReportFiles]:
+    """Every report of a period (default: the latest): each delivered scope's, and each
+    municipality's summary where several of its scopes are delivered."""
+    return [_write(data, out_dir) for data in load_reports(Path(warehouse_file), reporting_period)]
+
+
+def _write(data: ReportData, out_dir: Path) -> ReportFiles:
     html, pdf = render_documents(data)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = report_stem(data.period.reporting_period)
+    stem = report_stem(data)
     files = ReportFiles(
         data.period.reporting_period, out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
     )
