@@ -69,11 +69,15 @@ def embedded_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -
     return run
 
 
-def copy_published(run: PipelineRun, folder: Path) -> Path:
-    """A test's own copy of a published warehouse, at folder/warehouse/w.duckdb."""
+def copy_published(run: PipelineRun, folder: Path, with_files: bool = False) -> Path:
+    """A test's own copy of a published warehouse, at folder/warehouse/w.duckdb; with
+    its Parquet export and reports beside it if asked (the next run adopts them all)."""
     target = folder / "warehouse" / "w.duckdb"
     target.parent.mkdir(parents=True)
     shutil.copyfile(run.published, target)
+    if with_files:
+        for name in ("parquet", "report"):
+            shutil.copytree(run.published.parent / name, target.parent / name)
     return target
 
 
@@ -83,23 +87,68 @@ class RefusedRun:
     published_before: bytes
 
 
+# A third department of Heinola for tests: the welfare division's figures under other codes.
+SOCIAL_CODES = {
+    "HYLA": "SOLA",
+    "HYTO": "SOTO",
+    "HYTE": "SO1",
+    "OPKOU": "SO2",
+    "VAKA": "SO3",
+    "VIRE": "SO4",
+}
+
+
+def _perturb(folder: Path, file: str, old: str, new: str | None) -> None:
+    path = folder / file
+    text = path.read_text(encoding="utf-8")
+    assert old + "\n" in text
+    path.write_text(text.replace(old + "\n", "" if new is None else new + "\n"))
+
+
 @pytest.fixture(scope="session")
-def off_by_1000_run(
+def unreconciled_run(
     embedded_run: PipelineRun, tmp_path_factory: pytest.TempPathFactory
 ) -> RefusedRun:
-    """A run of a delivery whose VAKA Palvelujen ostot Q1 actual is 1 000 euros off,
-    against a copy of the published embedded warehouse."""
-    work = tmp_path_factory.mktemp("off_by_1000")
-    delivery = work / "2023-03"
-    shutil.copytree(DEFAULT_DELIVERY_DIR, delivery)
-    ledger = delivery / "ledger.csv"
-    data = ledger.read_bytes()
-    right, wrong = (
-        b"2023;3;VAKA;palvelujen_ostot;actual;-310811;1",
-        (b"2023;3;VAKA;palvelujen_ostot;actual;-311811;1"),
+    """One run of three departments' deliveries for 2023-03, each with its own faults,
+    against a copy of the published embedded warehouse:
+
+    - the welfare division (restated): VAKA's Palvelujen ostot actual 1 000 euros off;
+    - the technical division: RAKV's booked Vuokratuotot actual missing;
+    - a social division: SO2's prior-year Avustukset in euros where the unit says
+      thousands, and an investment actual of SO2 1 000 euros off.
+    """
+    from tests.deliveries import TECHNICAL_CODES, TECHNICAL_NAMES, recode
+
+    work = tmp_path_factory.mktemp("unreconciled")
+    welfare = recode(DEFAULT_DELIVERY_DIR, work / "welfare" / "2023-03", {})
+    _perturb(
+        welfare,
+        "ledger.csv",
+        "2023;3;VAKA;palvelujen_ostot;actual;-310811;1",
+        "2023;3;VAKA;palvelujen_ostot;actual;-311811;1",
     )
-    assert right in data
-    ledger.write_bytes(data.replace(right, wrong))
+    technical = recode(
+        DEFAULT_DELIVERY_DIR, work / "technical" / "2023-03", TECHNICAL_CODES, TECHNICAL_NAMES
+    )
+    _perturb(technical, "ledger.csv", "2023;3;RAKV;vuokratuotot;actual;8785;1", None)
+    social = recode(
+        DEFAULT_DELIVERY_DIR,
+        work / "social" / "2023-03",
+        SOCIAL_CODES,
+        {"Hyvinvointi": "Sosiaali"},
+    )
+    _perturb(
+        social,
+        "ledger.csv",
+        "2022;12;SO2;avustukset;actual;-82;1000",
+        "2022;12;SO2;avustukset;actual;-82;1",
+    )
+    _perturb(
+        social,
+        "investments.csv",
+        "2023;3;SO2;KAILAS-KOULU-VALINEET;menot;actual;-130976;1",
+        "2023;3;SO2;KAILAS-KOULU-VALINEET;menot;actual;-131976;1",
+    )
     published = copy_published(embedded_run, work)
     before = published.read_bytes()
-    return RefusedRun(run_pipeline(delivery, published), before)
+    return RefusedRun(run_pipeline([welfare, technical, social], published), before)

@@ -64,7 +64,8 @@ def unreproduced_figures(con: duckdb.DuckDBPyConnection) -> tuple[int, list[Unre
             from marts.{source} f
             join marts.dim_report_lines l
                 on l.statement = '{statement}' and l.line_code = f.line_code
-            join marts.dim_org_units o on o.org_code = f.org_code
+            join marts.dim_org_units o on o.reporting_period = f.reporting_period
+                and o.municipality_code = f.municipality_code and o.org_code = f.org_code
         """).fetchall():
             marts[(statement, row[0], row[1])] = row
     problems = []
@@ -120,18 +121,21 @@ def test_leaf_lines_are_exact_and_roll_ups_differ_only_by_rounding(warehouse):
     """).fetchall() == [(Decimal("-7437415.00"), Decimal("24.6"))]
 
 
-def test_a_wrong_figure_is_not_reproduced(off_by_1000_run: RefusedRun):
-    # The gate refuses to publish that delivery (tests/test_reconciliation.py); the marts
-    # in the run's working file show why.
-    run = off_by_1000_run.run
+@pytest.mark.xdist_group("unreconciled")
+def test_a_wrong_figure_is_not_reproduced(unreconciled_run: RefusedRun):
+    # The gate refuses to publish that run (tests/test_reconciliation.py); the marts in the
+    # run's working file show why. The welfare division's fault: VAKA's Palvelujen ostot.
+    run = unreconciled_run.run
     working = run.published.parent / ".build" / run.published.name
     with duckdb.connect(str(working), read_only=True) as con:
         _, problems = unreproduced_figures(con)
-    wrong = {(p.org_code, p.line_code, p.measure) for p in problems}
+    welfare = {"HYLA", "HYTO", "HYTE", "OPKOU", "VAKA", "VIRE"}
+    wrong = {(p.org_code, p.line_code, p.measure) for p in problems if p.org_code in welfare}
     assert ("VAKA", "palvelujen_ostot", "actual") in wrong
     assert ("VAKA", "palvelujen_ostot", "remaining") in wrong
     assert ("HYTO", "toimintakulut", "actual") in wrong
-    assert all(p.org_code in ("VAKA", "HYTO") for p in problems)
+    assert {org for org, _, _ in wrong} == {"VAKA", "HYTO"}
+    assert {p.org_code for p in problems} - welfare == {"RAKV", "TETO", "SO2", "SOTO"}
 
 
 def test_the_analysts_three_questions_are_one_query_each(warehouse):

@@ -10,9 +10,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
 from orchestration.lib.reconciliation import CHECKS, fetch_check_rows, run_check
-from tests.conftest import PipelineRun, RefusedRun, copy_published, run_pipeline
+from tests.conftest import PipelineRun, RefusedRun
 
 # --- the checks themselves, on tables of known content ---------------------------------
 
@@ -154,37 +153,6 @@ def test_the_embedded_data_reconciles_publishes_and_lists_the_rounding(embedded_
     assert all((p.parent / "data_docs" / p.stem / "index.html").exists() for p in evidence)
 
 
-@pytest.fixture
-def published_before(embedded_run: PipelineRun, tmp_path: Path) -> Path:
-    """A copy of a good published warehouse, to run a bad delivery against."""
-    return copy_published(embedded_run, tmp_path)
-
-
-def test_a_figure_1000_euros_off_is_named_and_not_published(off_by_1000_run: RefusedRun):
-    run = off_by_1000_run.run
-    assert run.exit_code == 1
-    failed = {c for c in CHECKS if f"{c} FAILED" in run.output}
-    assert failed == {
-        "leaf_figures_match_control",
-        "service_area_subtotals_reconcile",
-        "department_totals_reconcile",
-    }
-    assert "! VAKA   operating      palvelujen_ostot             actual" in run.output
-    assert "expected     -310,811  computed     -311,811  difference  -1,000" in run.output
-    assert "nothing was published" in run.output
-    assert run.published.read_bytes() == off_by_1000_run.published_before  # byte for byte
-
-
-SOCIAL_CODES = {
-    "HYLA": "SOLA",
-    "HYTO": "SOTO",
-    "HYTE": "SO1",
-    "OPKOU": "SO2",
-    "VAKA": "SO3",
-    "VIRE": "SO4",
-}
-
-
 def _failing_figures(output: str) -> dict[str, list[str]]:
     """check -> the failing figure lines printed under it (`! ORG statement line ...`)."""
     figures: dict[str, list[str]] = {}
@@ -199,54 +167,29 @@ def _failing_figures(output: str) -> dict[str, list[str]]:
     return {check: lines for check, lines in figures.items() if lines}
 
 
+@pytest.mark.xdist_group("unreconciled")
 def test_unreconciled_deliveries_are_named_scope_by_scope_and_not_published(
-    published_before: Path, tmp_path: Path
+    unreconciled_run: RefusedRun,
 ):
-    """Three departments delivered in one run, each with its own fault: a missing booked
-    line, a figure in the wrong unit, an investment off by 1 000 euros. Each fault fails
-    the checks it should, and only with its own department's figures."""
-    from tests.deliveries import TECHNICAL_CODES, TECHNICAL_NAMES, recode
-
-    def perturb(folder: Path, file: str, old: str, new: str | None) -> None:
-        path = folder / file
-        text = path.read_text(encoding="utf-8")
-        assert old + "\n" in text
-        path.write_text(text.replace(old + "\n", "" if new is None else new + "\n"))
-
-    seed = DEFAULT_DELIVERY_DIR
-    welfare = recode(seed, tmp_path / "welfare" / "2023-03", {})
-    perturb(welfare, "ledger.csv", "2023;3;VIRE;vuokratuotot;actual;8785;1", None)  # missing
-    technical = recode(seed, tmp_path / "technical" / "2023-03", TECHNICAL_CODES, TECHNICAL_NAMES)
-    perturb(
-        technical,
-        "ledger.csv",
-        "2022;12;TILA;avustukset;actual;-82;1000",
-        "2022;12;TILA;avustukset;actual;-82;1",  # thousands delivered as euros
-    )
-    social = recode(
-        seed, tmp_path / "social" / "2023-03", SOCIAL_CODES, {"Hyvinvointi": "Sosiaali"}
-    )
-    perturb(
-        social,
-        "investments.csv",
-        "2023;3;SO2;KAILAS-KOULU-VALINEET;menot;actual;-130976;1",
-        "2023;3;SO2;KAILAS-KOULU-VALINEET;menot;actual;-131976;1",
-    )
-    before = published_before.read_bytes()
-    run = run_pipeline([welfare, technical, social], published_before)
+    """Three departments delivered in one run, each with its own faults (conftest): a
+    figure 1 000 euros off, a missing booked line, a figure in the wrong unit and an
+    investment off. Each fault fails the checks it should, with its own figures only."""
+    run = unreconciled_run.run
     assert run.exit_code == 1
     failing = _failing_figures(run.output)
     assert set(failing) == set(CHECKS)
     orgs = {check: {line.split()[1] for line in lines} for check, lines in failing.items()}
-    assert orgs["leaf_figures_match_control"] == {"VIRE", "TILA"}
-    assert orgs["service_area_subtotals_reconcile"] == {"VIRE", "TILA"}
-    assert orgs["department_totals_reconcile"] == {"HYTO", "TETO"}
-    assert orgs["investment_totals_reconcile"] == {"SO2", "SOTO"}
-    named = "\n".join(failing["leaf_figures_match_control"])
-    assert "! VIRE   operating      vuokratuotot                 actual" in named
-    assert "! TILA   operating      avustukset                   prior_year_actual" in named
+    assert orgs["leaf_figures_match_control"] == {"VAKA", "RAKV", "SO2"}
+    assert orgs["service_area_subtotals_reconcile"] == {"VAKA", "RAKV", "SO2"}
+    assert orgs["department_totals_reconcile"] == {"HYTO", "TETO", "SOTO"}
+    assert orgs["investment_totals_reconcile"] == {"SO2", "SOTO"}  # only the social division
+    leaves = "\n".join(failing["leaf_figures_match_control"])
+    assert "! VAKA   operating      palvelujen_ostot             actual" in leaves
+    assert "expected     -310,811  computed     -311,811  difference  -1,000" in leaves
+    assert "! RAKV   operating      vuokratuotot                 actual" in leaves
+    assert "! SO2    operating      avustukset                   prior_year_actual" in leaves
     assert "! SO2    investment     menot                        actual" in "\n".join(
         failing["investment_totals_reconcile"]
     )
     assert "nothing was published" in run.output
-    assert published_before.read_bytes() == before  # byte for byte
+    assert run.published.read_bytes() == unreconciled_run.published_before  # byte for byte

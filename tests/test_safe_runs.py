@@ -85,8 +85,8 @@ def stage_new_state(layout: Layout) -> None:
         )
         con.execute(
             "insert into raw.load_log select 'restated-load', reporting_period, extract_kind,"
-            " source_file, 'sha', row_count, encoding, delimiter, now()::timestamp "
-            "from raw.load_log limit 1"
+            " source_file, 'sha', row_count, encoding, delimiter, now()::timestamp, "
+            "municipality_code, scope_code from raw.load_log limit 1"
         )
     prepare_staging(layout)
     report = current_generation(layout).path / "report"

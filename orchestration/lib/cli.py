@@ -320,6 +320,12 @@ def _execute_run(args, periods: dict[str, list[Path]], layout, run_id: str, befo
         for html in files.value if files is not None else []:
             print(f"  Interim report (HTML): {_shown(Path(html))}")
             print(f"  Interim report (PDF):  {_shown(Path(html).with_suffix('.pdf'))}")
+        not_rendered = materialization.metadata.get("not_rendered")
+        if not_rendered is not None and not_rendered.value:
+            print(
+                f"  Reports not rendered for {not_rendered.value} (a run renders its latest "
+                "periods' reports): `warehouse report --period YYYY-MM`"
+            )
     _print_completeness(layout)
     return EXIT_OK
 

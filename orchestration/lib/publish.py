@@ -491,8 +491,9 @@ def run_loads(layout: Layout) -> list[dict]:
 
 
 def carry_forward_reports(layout: Layout, rendered_periods: set[str]) -> list[str]:
-    """Put the published reports of every other period into the staged generation, so a
-    publication holds every period's reports and only the run's periods are re-rendered.
+    """Put the published reports of every period not in `rendered_periods` (those the run
+    rendered or loaded) into the staged generation, so a publication holds every period's
+    reports and only the run's periods are rendered again.
     Linked, not copied, where the file system allows (generations are never written in
     place). Returns the periods carried."""
     published = layout.report_link

@@ -48,8 +48,9 @@ def interim_report(
         ]
     except ReportError as exc:
         raise dg.Failure(description=f"interim report not rendered: {exc}") from exc
-    carried = carry_forward_reports(layout, set(periods))
-    skipped = [p for p in loaded if p not in periods and p not in carried]
+    # A period the run loaded is never carried over: its old reports would be stale.
+    carried = carry_forward_reports(layout, set(periods) | set(loaded))
+    skipped = [p for p in loaded if p not in periods]
     for files in rendered:
         context.log.info(f"Rendered {files.html.name} and {files.pdf.name} into {staging}")
     if skipped:
@@ -64,6 +65,7 @@ def interim_report(
             "reporting_period": dg.MetadataValue.text(", ".join(periods)),
             "reports": dg.MetadataValue.int(len(rendered)),
             "carried_periods": dg.MetadataValue.text(", ".join(carried)),
+            "not_rendered": dg.MetadataValue.text(", ".join(skipped)),
             "html": dg.MetadataValue.path(str(published_dir / latest[0].html.name)),
             "pdf": dg.MetadataValue.path(str(published_dir / latest[0].pdf.name)),
             "pdf_bytes": dg.MetadataValue.int(sum(f.pdf.stat().st_size for f in rendered)),
