@@ -251,7 +251,6 @@ def _figures(published: Path, table: str, columns: str, where: str = "true") -> 
         return set(con.execute(f"select {columns} from marts.{table} where {where}").fetchall())
 
 
-@pytest.mark.xdist_group("account_runs")
 def test_the_report_is_reproduced_from_account_rows(
     account_runs: tuple[PipelineRun, ...], embedded_run: PipelineRun
 ):
@@ -279,7 +278,6 @@ def test_the_report_is_reproduced_from_account_rows(
     assert len(cost_centres) == 8  # the cost centres are units of their own too
 
 
-@pytest.mark.xdist_group("account_runs")
 def test_a_new_quarter_builds_only_its_own_period(account_runs: tuple[PipelineRun, ...]):
     second = account_runs[1]
     assert second.exit_code == 0, second.output
@@ -291,7 +289,6 @@ def test_a_new_quarter_builds_only_its_own_period(account_runs: tuple[PipelineRu
         assert "reporting_period in ('2023-06')" in compiled, model
 
 
-@pytest.mark.xdist_group("account_runs")
 def test_incremental_runs_equal_a_full_build(account_runs: tuple[PipelineRun, ...]):
     _, incremental, full = account_runs
     assert full.exit_code == 0, full.output

@@ -9,7 +9,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from tests.conftest import PipelineRun, RefusedRun
+from tests.conftest import PipelineRun
 
 MEASURES = (
     "prior_year_actual",
@@ -119,23 +119,6 @@ def test_leaf_lines_are_exact_and_roll_ups_differ_only_by_rounding(warehouse):
         select actual, realised_pct from marts.fct_budget_vs_actual
         where org_code = 'HYTO' and line_code = 'tilikauden_tulos'
     """).fetchall() == [(Decimal("-7437415.00"), Decimal("24.6"))]
-
-
-@pytest.mark.xdist_group("unreconciled")
-def test_a_wrong_figure_is_not_reproduced(unreconciled_run: RefusedRun):
-    # The gate refuses to publish that run (tests/test_reconciliation.py); the marts in the
-    # run's working file show why. The welfare division's fault: VAKA's Palvelujen ostot.
-    run = unreconciled_run.run
-    working = run.published.parent / ".build" / run.published.name
-    with duckdb.connect(str(working), read_only=True) as con:
-        _, problems = unreproduced_figures(con)
-    welfare = {"HYLA", "HYTO", "HYTE", "OPKOU", "VAKA", "VIRE"}
-    wrong = {(p.org_code, p.line_code, p.measure) for p in problems if p.org_code in welfare}
-    assert ("VAKA", "palvelujen_ostot", "actual") in wrong
-    assert ("VAKA", "palvelujen_ostot", "remaining") in wrong
-    assert ("HYTO", "toimintakulut", "actual") in wrong
-    assert {org for org, _, _ in wrong} == {"VAKA", "HYTO"}
-    assert {p.org_code for p in problems} - welfare == {"RAKV", "TETO", "SO2", "SOTO"}
 
 
 def test_the_analysts_three_questions_are_one_query_each(warehouse):

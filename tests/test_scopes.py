@@ -42,9 +42,6 @@ from tests.deliveries import (
     restate_leaf,
 )
 
-# The runs of the shared warehouse are made once, on one test worker.
-pytestmark = pytest.mark.xdist_group("scoped")
-
 FIGURES = "actual, budget, prior_year_actual, prior_year_same_period_actual, remaining"
 
 
