@@ -42,6 +42,17 @@ class PipelineRun:
     seconds: float
 
 
+def worker_working_file() -> Path:
+    """One working file path per test process: dbt's parse state is valid for the file it
+    builds in, so the runs of one worker reuse it instead of parsing the project again for
+    every new test warehouse (orchestration/lib/dbt_project.py). On /tmp, like the tests'
+    warehouses: publication moves the working file into the warehouse's generation."""
+    import os
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / f"kuntaseuranta-working-{os.getpid()}" / "w.duckdb"
+
+
 def run_pipeline(folder: Path | list[Path], published: Path, *options: str) -> PipelineRun:
     """`warehouse run FOLDER...` into a warehouse of the test's own, capturing what it
     prints. Several folders load in one run."""
@@ -54,7 +65,7 @@ def run_pipeline(folder: Path | list[Path], published: Path, *options: str) -> P
     started = time.monotonic()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
         mp.setenv("KUNTASEURANTA_WAREHOUSE", str(published))
-        mp.delenv("KUNTASEURANTA_WORKING", raising=False)
+        mp.setenv("KUNTASEURANTA_WORKING", str(worker_working_file()))
         mp.delenv("DAGSTER_HOME", raising=False)
         folders = folder if isinstance(folder, list) else [folder]
         code = main(["run", *(str(f) for f in folders), *options])
@@ -85,6 +96,7 @@ def copy_published(run: PipelineRun, folder: Path, with_files: bool = False) -> 
 class RefusedRun:
     run: PipelineRun
     published_before: bytes
+    working: Path  # a copy of the working file the refused run left for inspection
 
 
 # A third department of Heinola for tests: the welfare division's figures under other codes.
@@ -151,4 +163,7 @@ def unreconciled_run(
     )
     published = copy_published(embedded_run, work)
     before = published.read_bytes()
-    return RefusedRun(run_pipeline([welfare, technical, social], published), before)
+    run = run_pipeline([welfare, technical, social], published)
+    working = work / "working.duckdb"
+    shutil.copyfile(worker_working_file(), working)  # the next run of this worker reuses it
+    return RefusedRun(run, before, working)

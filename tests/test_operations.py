@@ -13,7 +13,7 @@ import pytest
 
 from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
 from orchestration.lib.publish import STORAGE_COMPATIBILITY_VERSION
-from tests.conftest import PipelineRun, copy_published
+from tests.conftest import PipelineRun, copy_published, worker_working_file
 from tests.deliveries import age, deliver, restate_leaf
 
 
@@ -187,7 +187,7 @@ def _execute(requests: list[dg.RunRequest], published: Path) -> None:
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KUNTASEURANTA_WAREHOUSE", str(published))
-        mp.delenv("KUNTASEURANTA_WORKING", raising=False)
+        mp.setenv("KUNTASEURANTA_WORKING", str(worker_working_file()))
         job = defs().resolve_job_def("warehouse_job")
         quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
         for request in requests:

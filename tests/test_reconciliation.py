@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from orchestration.lib.reconciliation import CHECKS, fetch_check_rows, run_check
-from tests.conftest import PipelineRun, RefusedRun
+from tests.conftest import PipelineRun, RefusedRun, worker_working_file
 from tests.test_marts import unreproduced_figures
 
 # --- the checks themselves, on tables of known content ---------------------------------
@@ -199,8 +199,8 @@ def test_a_wrong_figure_is_not_reproduced(unreconciled_run: RefusedRun):
     # The gate refuses to publish that run (the test above); the marts in the
     # run's working file show why. The welfare division's fault: VAKA's Palvelujen ostot.
     run = unreconciled_run.run
-    working = run.published.parent / ".build" / run.published.name
-    with duckdb.connect(str(working), read_only=True) as con:
+    assert f"The run's working file is kept for inspection: {worker_working_file()}" in run.output
+    with duckdb.connect(str(unreconciled_run.working), read_only=True) as con:
         _, problems = unreproduced_figures(con)
     welfare = {"HYLA", "HYTO", "HYTE", "OPKOU", "VAKA", "VIRE"}
     wrong = {(p.org_code, p.line_code, p.measure) for p in problems if p.org_code in welfare}

@@ -411,17 +411,24 @@ def test_a_unit_in_two_scopes_of_one_period_is_refused(loaded, tmp_path: Path):
 
 
 def test_a_unit_moved_between_scopes_must_be_declared(loaded, tmp_path: Path):
+    def technical_with_vaka(period: str) -> Path:
+        """The technical division's delivery with VAKA (welfare's in 2023-03) for YMPA."""
+        folder = recode(
+            DEFAULT_DELIVERY_DIR, tmp_path / period / "tmp", TECHNICAL_CODES, TECHNICAL_NAMES
+        )
+        folder = move_to_period(folder, period)
+        organisation = folder / "organisation.csv"
+        organisation.write_text(
+            organisation.read_text(encoding="utf-8").replace("YMPA;", "VAKA;"), encoding="utf-8"
+        )
+        for path in folder.glob("*.csv"):
+            if path.name != "organisation.csv":
+                text = path.read_text(encoding="utf-8").replace(";YMPA;", ";VAKA;")
+                path.write_text(text.replace("|YMPA", "|VAKA"), encoding="utf-8")
+        return folder
+
     # In 2023-06 VAKA moves from the welfare division to the technical division.
-    folder = recode(DEFAULT_DELIVERY_DIR, tmp_path / "t" / "tmp", TECHNICAL_CODES, TECHNICAL_NAMES)
-    folder = move_to_period(folder, "2023-06")
-    organisation = folder / "organisation.csv"
-    organisation.write_text(
-        organisation.read_text(encoding="utf-8").replace("YMPA;", "VAKA;"), encoding="utf-8"
-    )
-    for path in folder.glob("*.csv"):
-        if path.name != "organisation.csv":
-            text = path.read_text(encoding="utf-8").replace(";YMPA;", ";VAKA;")
-            path.write_text(text.replace("|YMPA", "|VAKA"), encoding="utf-8")
+    folder = technical_with_vaka("2023-06")
     errors = _refusal(loaded, folder)
     assert errors == [
         "organisation.csv:7 column 'parent_code': unit 'VAKA' belongs to the scope HYTO "
@@ -433,6 +440,8 @@ def test_a_unit_moved_between_scopes_must_be_declared(loaded, tmp_path: Path):
         encoding="utf-8",
     )
     assert {x.status for x in _load(loaded, folder)} == {"loaded"}
+    # Declared once: the next period's delivery needs no mapping.
+    assert {x.status for x in _load(loaded, technical_with_vaka("2023-09"))} == {"loaded"}
 
 
 # --- the scope of a delivery ---------------------------------------------------------------

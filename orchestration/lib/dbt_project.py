@@ -24,34 +24,50 @@ DBT_PROJECT = DbtProject(
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
-def run_target_path(folder: Path, warehouse_state: Path) -> Path:
+def _shared_state(working: str) -> Path:
+    """Parse state kept for a working file's path, whatever warehouse used it: dbt's
+    state is valid for the file it builds in (its vars and profile), not for a warehouse."""
+    import hashlib
+
+    key = hashlib.sha256(dbt_vars(working).encode()).hexdigest()[:16]
+    return DBT_PROJECT_DIR / PIPELINE_TARGET / "states" / key / PARTIAL_PARSE
+
+
+def run_target_path(folder: Path, warehouse_state: Path, working: str | None = None) -> Path:
     """A run's dbt artefacts and logs go to `folder` (the run's build folder, outside the
     source tree), starting from the warehouse's own partial-parse state if it has one,
-    else set-up's. (dbt parses everything again when the file it builds in differs from
-    the one the state was saved for: a warehouse kept elsewhere than the default would
-    pay a full parse on every run without a state of its own.)"""
+    else the state last saved for the same working file, else set-up's. (dbt parses
+    everything again when the file it builds in differs from the one the state was saved
+    for: a warehouse kept elsewhere than the default would pay a full parse on every run
+    without a state of its own.)"""
     folder.mkdir(parents=True, exist_ok=True)
-    for state in (
-        warehouse_state / PARTIAL_PARSE,
-        DBT_PROJECT_DIR / PIPELINE_TARGET / PARTIAL_PARSE,
-    ):
+    candidates = [warehouse_state / PARTIAL_PARSE]
+    if working is not None:
+        candidates.append(_shared_state(working))
+    candidates.append(DBT_PROJECT_DIR / PIPELINE_TARGET / PARTIAL_PARSE)
+    for state in candidates:
         if state.exists():
             shutil.copyfile(state, folder / PARTIAL_PARSE)
             break
     return folder
 
 
-def keep_parse_state(folder: Path, warehouse_state: Path) -> None:
-    """After dbt ran in `folder`: its parse state becomes the warehouse's."""
+def keep_parse_state(folder: Path, warehouse_state: Path, working: str | None = None) -> None:
+    """After dbt ran in `folder`: its parse state becomes the warehouse's, and the one
+    kept for its working file."""
     import os
 
     state = folder / PARTIAL_PARSE
     if not state.exists():
         return
-    warehouse_state.mkdir(parents=True, exist_ok=True)
-    partial = warehouse_state / f".{PARTIAL_PARSE}.copying"
-    shutil.copyfile(state, partial)
-    os.replace(partial, warehouse_state / PARTIAL_PARSE)
+    targets = [warehouse_state / PARTIAL_PARSE]
+    if working is not None:
+        targets.append(_shared_state(working))
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{PARTIAL_PARSE}.{os.getpid()}.copying")
+        shutil.copyfile(state, partial)
+        os.replace(partial, target)
 
 
 def require_manifest() -> None:

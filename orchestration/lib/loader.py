@@ -193,6 +193,7 @@ def organisation_conflicts(
         for r in delivery.extracts["org_mapping"].rows:
             mapped.update((r["old_org_code"], r["new_org_code"]))
     errors: dict[tuple[str, str, str], ExtractError] = {}
+    last_seen: dict[str, tuple[str, Scope]] = {}  # unit -> latest earlier period, scope
 
     def refuse(code: str, column: str, message: str, other: str = "") -> None:
         errors.setdefault(
@@ -252,17 +253,23 @@ def organisation_conflicts(
                         f"delivery says {mine[code][0]} '{mine[code][2]}' under "
                         f"{mine[code][1] or 'no parent'}: expected the same",
                     )
-        elif scope.code not in other.members and other.code not in scope.members:
-            # Scopes that nest (the whole municipality one year, its departments the next)
-            # deliver the same units at another grain; siblings sharing a unit moved it.
-            for code in sorted((scope.members & other.members) - mapped):
-                refuse(
-                    code,
-                    "parent_code",
-                    f"unit '{code}' belongs to the scope {other.code} ({other.name}) in "
-                    f"{tree.period}; a unit moved between scopes must be declared in the "
-                    f"delivery's org_mapping.csv (old_org_code;new_org_code)",
-                )
+        elif tree.period < period:  # this scope's own earlier periods included
+            for code in scope.members & other.members:
+                if code not in last_seen or last_seen[code][0] < tree.period:
+                    last_seen[code] = (tree.period, other)
+    # A unit last delivered (before this period) by a sibling scope moved here: the
+    # delivery must say so. Scopes that nest (the whole municipality one year, its
+    # departments the next) deliver the same units at another grain: no move.
+    for code, (seen_in, other) in sorted(last_seen.items()):
+        nested = scope.code in other.members or other.code in scope.members
+        if not nested and code not in mapped:
+            refuse(
+                code,
+                "parent_code",
+                f"unit '{code}' belongs to the scope {other.code} ({other.name}) in "
+                f"{seen_in}; a unit moved between scopes must be declared in the "
+                f"delivery's org_mapping.csv (old_org_code;new_org_code)",
+            )
     return sorted(errors.values(), key=lambda e: (e.line, e.column))
 
 

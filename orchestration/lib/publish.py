@@ -482,6 +482,7 @@ RUN_LOADS = "loads.json"
 
 def record_run_loads(layout: Layout, loads: list[dict]) -> None:
     """What the run loaded (new and restated extracts), for its generation's manifest."""
+    layout.build_dir.mkdir(parents=True, exist_ok=True)  # the working file may be elsewhere
     (layout.build_dir / RUN_LOADS).write_text(json.dumps(loads), encoding="utf-8")
 
 

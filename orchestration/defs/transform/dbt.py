@@ -80,8 +80,8 @@ def warehouse_dbt_models(
     # import what the checks and the report need meanwhile, not after.
     threading.Thread(target=_import_later_steps, daemon=True).start()
     layout = warehouse_files.layout
-    target_path = run_target_path(layout.dbt_target, layout.dbt_state)
+    target_path = run_target_path(layout.dbt_target, layout.dbt_state, duckdb.database)
     try:
         yield from dbt.cli(args, context=context, target_path=target_path).stream()
     finally:
-        keep_parse_state(target_path, layout.dbt_state)
+        keep_parse_state(target_path, layout.dbt_state, duckdb.database)
