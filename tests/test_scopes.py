@@ -102,7 +102,6 @@ class ScopedRuns:
     embedded: Published
     technical: Published  # and the other city
     later: Published  # the restatement, the reorganisation and the months
-    folders: dict[str, Path]
 
 
 @pytest.fixture(scope="session")
@@ -151,7 +150,7 @@ def scoped(embedded_run: PipelineRun, tmp_path_factory: pytest.TempPathFactory) 
     ]
     folders.update(reorganised=reorganised, april=months[0], august=months[1])
     later = _published(run_pipeline([restated, reorganised, *months], published))
-    return ScopedRuns(embedded, technical, later, folders)
+    return ScopedRuns(embedded, technical, later)
 
 
 def _of(published: Published, period: str, municipality: str, orgs: set[str]) -> dict:

@@ -406,7 +406,5 @@ def load_delivery(
         con.execute("ROLLBACK")
         raise
     finally:
-        for extract in delivery.extracts.values():
-            if extract.bulk_source is not None:
-                bulk.release(extract.bulk_source)
+        delivery.release_bulk()
     return results

@@ -36,10 +36,6 @@ class ReportingPeriod:
         except ValueError:
             return None
 
-    @property
-    def is_quarter_end(self) -> bool:
-        return self.month in QUARTER_END_MONTHS
-
     @classmethod
     def quarter_ends(cls, first_year: int, last_year: int) -> list[ReportingPeriod]:
         return [cls(y, m) for y in range(first_year, last_year + 1) for m in QUARTER_END_MONTHS]
@@ -53,13 +49,6 @@ class ReportingPeriod:
         if self.month == 1:
             return ReportingPeriod(self.fiscal_year - 1, 12)
         return ReportingPeriod(self.fiscal_year, self.month - 1)
-
-    def previous_quarter_end(self) -> ReportingPeriod:
-        """The last quarter end strictly before this period's month."""
-        for month in reversed(QUARTER_END_MONTHS):
-            if month < self.month:
-                return ReportingPeriod(self.fiscal_year, month)
-        return ReportingPeriod(self.fiscal_year - 1, 12)
 
     def __str__(self) -> str:
         return f"{self.fiscal_year}-{self.month:02d}"

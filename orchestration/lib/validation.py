@@ -62,6 +62,16 @@ class Delivery:
     def describe(self) -> str:
         return f"{self.scope.describe()}, {self.reporting_period}"
 
+    def release_bulk(self) -> None:
+        """Remove the temporary copies of the bulk extracts (a delivery not loaded)."""
+        release_bulk(self.extracts.values())
+
+
+def release_bulk(extracts: Any) -> None:
+    for extract in extracts:
+        if extract.bulk_source is not None:
+            bulk.release(extract.bulk_source)
+
 
 # Columns of one header problem listed one by one; beyond this, one grouped error names
 # the first ones and counts the rest, so a wrong file (or a header of hundreds of columns)
@@ -411,45 +421,52 @@ def _outside_scope_errors(extracts: dict[str, ParsedExtract], scope: Scope) -> l
                             f"expected units within {scope.code}",
                         )
                     )
-    if "org_mapping" in extracts:
-        mapping = extracts["org_mapping"]
-        shares: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        for row in mapping.rows:
-            if row["new_org_code"] not in scope.members:
-                errors.append(
-                    ExtractError(
-                        mapping.path.name,
-                        row["_source_line"],
-                        "new_org_code",
-                        f"'{row['new_org_code']}' is not a unit of the delivery's scope "
-                        f"{scope.code}; expected a unit of the organisation file within it",
-                    )
+    return errors
+
+
+def _org_mapping_errors(extracts: dict[str, ParsedExtract], scope: Scope) -> list[ExtractError]:
+    """New units within the scope, and the shares of each old unit adding up to 1."""
+    if "org_mapping" not in extracts:
+        return []
+    mapping = extracts["org_mapping"]
+    errors = []
+    shares: dict[str, Any] = {}
+    first_line: dict[str, int] = {}
+    for row in mapping.rows:
+        if row["new_org_code"] not in scope.members:
+            errors.append(
+                ExtractError(
+                    mapping.path.name,
+                    row["_source_line"],
+                    "new_org_code",
+                    f"'{row['new_org_code']}' is not a unit of the delivery's scope "
+                    f"{scope.code}; expected a unit of the organisation file within it",
                 )
-            share = row["share"] if row["share"] is not None else 1
-            if not 0 < share <= 1:
-                errors.append(
-                    ExtractError(
-                        mapping.path.name,
-                        row["_source_line"],
-                        "share",
-                        f"{share} is outside 0-1; expected the share of the old unit's "
-                        "figures the new unit takes over",
-                    )
+            )
+        share = row["share"] if row["share"] is not None else 1
+        if not 0 < share <= 1:
+            errors.append(
+                ExtractError(
+                    mapping.path.name,
+                    row["_source_line"],
+                    "share",
+                    f"{share} is outside 0-1; expected the share of the old unit's "
+                    "figures the new unit takes over",
                 )
-            shares[row["old_org_code"]] = shares.get(row["old_org_code"], 0) + share
-            first_line.setdefault(row["old_org_code"], row["_source_line"])
-        for old, total in shares.items():
-            if total != 1:
-                errors.append(
-                    ExtractError(
-                        mapping.path.name,
-                        first_line[old],
-                        "share",
-                        f"the shares of '{old}' add up to {total}; expected 1 (every figure "
-                        "of the old unit goes somewhere)",
-                    )
+            )
+        shares[row["old_org_code"]] = shares.get(row["old_org_code"], 0) + share
+        first_line.setdefault(row["old_org_code"], row["_source_line"])
+    for old, total in shares.items():
+        if total != 1:
+            errors.append(
+                ExtractError(
+                    mapping.path.name,
+                    first_line[old],
+                    "share",
+                    f"the shares of '{old}' add up to {total}; expected 1 (every figure "
+                    "of the old unit goes somewhere)",
                 )
+            )
     return errors
 
 
@@ -653,6 +670,7 @@ def validate_delivery(
         errors.extend(problems)
     if delivery_scope is not None:
         errors.extend(_outside_scope_errors(extracts, delivery_scope))
+        errors.extend(_org_mapping_errors(extracts, delivery_scope))
     references = None
     if not errors and any(e.bulk_source is not None for e in extracts.values()):
         try:
@@ -660,9 +678,7 @@ def validate_delivery(
         except ExtractRefused as refused:
             errors.extend(refused.errors)
     if errors:
-        for extract in extracts.values():
-            if extract.bulk_source is not None:
-                bulk.release(extract.bulk_source)
+        release_bulk(extracts.values())
         raise ExtractRefused(errors)
     assert delivery_scope is not None  # every error path raised above
     delivery = Delivery(folder, period, extracts, delivery_scope, references)

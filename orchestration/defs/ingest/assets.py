@@ -6,7 +6,6 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.ingest.partitions import reporting_periods
-from orchestration.lib import bulk
 from orchestration.lib.contracts import CONTRACTS
 from orchestration.lib.csv_reader import ExtractRefused
 from orchestration.lib.loader import ExtractLoad, load_delivery
@@ -179,9 +178,7 @@ def raw_extracts(
     problems += _doubled_scopes(deliveries)
     if problems:
         for delivery in deliveries:  # the valid ones are not loaded either
-            for extract in delivery.extracts.values():
-                if extract.bulk_source is not None:
-                    bulk.release(extract.bulk_source)
+            delivery.release_bulk()
         raise dg.Failure(
             description="\n".join(problems),
             metadata={"errors": dg.MetadataValue.md("\n".join(problems))},
@@ -200,9 +197,7 @@ def raw_extracts(
                 loads = load_delivery(con, delivery, list(CONTRACTS.values()))
         except ExtractRefused as refused:
             for later in deliveries[index + 1 :]:
-                for extract in later.extracts.values():
-                    if extract.bulk_source is not None:
-                        bulk.release(extract.bulk_source)
+                later.release_bulk()
             problem = _refusal(delivery.folder, refused)
             raise dg.Failure(
                 description=problem, metadata={"errors": dg.MetadataValue.md(problem)}

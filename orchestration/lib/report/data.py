@@ -377,6 +377,7 @@ class ReportScope:
 
     municipality: str
     scope: str | None
+    scopes: tuple[str, ...]  # the scopes it reports: the one, or all the municipality's
 
     @property
     def stem_suffix(self) -> str:
@@ -402,10 +403,11 @@ def reports_of_period(con: duckdb.DuckDBPyConnection, reporting_period: str) -> 
     """Every report of a period: each scope's own, and a municipality's summary where
     several of its scopes are delivered."""
     scopes = delivered_scopes(con, reporting_period)
-    reports = [ReportScope(m, s) for m, s in scopes]
+    reports = [ReportScope(m, s, (s,)) for m, s in scopes]
     for municipality in sorted({m for m, _ in scopes}):
-        if sum(1 for m, _ in scopes if m == municipality) > 1:
-            reports.append(ReportScope(municipality, None))
+        own = tuple(s for m, s in scopes if m == municipality)
+        if len(own) > 1:
+            reports.append(ReportScope(municipality, None, own))
     return reports
 
 
@@ -432,7 +434,7 @@ def _choose(
                 f"scope {scope} is delivered for {period.reporting_period} by "
                 f"{', '.join(m for m, _ in matching)}: name the municipality"
             )
-        return ReportScope(*matching[0])
+        return ReportScope(*matching[0], (matching[0][1],))
     municipalities = sorted({m for m, _ in scopes})
     if len(municipalities) > 1:
         raise ReportError(
@@ -440,8 +442,8 @@ def _choose(
             "municipality (or a scope)"
         )
     if len(scopes) == 1:
-        return ReportScope(*scopes[0])
-    return ReportScope(municipalities[0], None)
+        return ReportScope(*scopes[0], (scopes[0][1],))
+    return ReportScope(municipalities[0], None, tuple(s for _, s in scopes))
 
 
 def _summary(
@@ -515,11 +517,7 @@ def load_reports(warehouse_file: Path, reporting_period: str | None) -> list[Rep
 def _load(con: duckdb.DuckDBPyConnection, period: Period, chosen: ReportScope) -> ReportData:
     municipality = chosen.municipality
     units = _org_units(con, period, municipality)
-    scopes = (
-        [chosen.scope]
-        if chosen.scope
-        else [s for m, s in delivered_scopes(con, period.reporting_period) if m == municipality]
-    )
+    scopes = list(chosen.scopes)
     in_scope = {
         r["org_code"]
         for r in _rows(
