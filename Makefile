@@ -18,7 +18,7 @@ setup: $(BIN)/.installed manifest
 
 # Dagster reads the dbt manifest when it loads the definitions: prepare it here, not lazily.
 manifest: $(BIN)/.installed
-	$(BIN)/python -m orchestration.lib.dbt_project
+	$(BIN)/python -m orchestration.warehouse.dbt_project
 
 run: setup
 	$(BIN)/warehouse run

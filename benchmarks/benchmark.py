@@ -53,7 +53,7 @@ BIN = Path(sys.executable).parent
 EMBEDDED_DELIVERY = ROOT / "seeds" / "2023-03"
 ACCOUNT_RANGES = ROOT / "seeds" / "reference" / "account_ranges.csv"
 DBT_PROJECT = ROOT / "dbt_project"
-GENERATOR = ROOT / "orchestration" / "lib" / "synthetic.py"
+GENERATOR = ROOT / "benchmarks" / "synthetic.py"
 SCRATCH_MARKER = ".benchmark-scratch"
 COMPARED_TABLES = ("marts.fct_budget_vs_actual", "marts.fct_control_total_reconciliation")
 MEMORY_LIMIT_MIB = 1024.0
@@ -276,7 +276,7 @@ class Bench:
             return data_dir, summary["generator_summary"]
         shutil.rmtree(data_dir, ignore_errors=True)
         command = [
-            sys.executable, "-m", "orchestration.lib.synthetic", "--out", data_dir,
+            sys.executable, "-m", "benchmarks.synthetic", "--out", data_dir,
             "--seed", str(plan.seed), "--rows", str(rows), "--periods", periods,
         ]  # fmt: skip
         measurement = self.measure(
@@ -318,9 +318,9 @@ def warm_page_cache(folder: Path) -> None:
 
 
 def warehouse_cli() -> list[str]:
-    # `python -m orchestration.lib.cli` is the `warehouse` console script, run from this
+    # `python -m orchestration.cli` is the `warehouse` console script, run from this
     # checkout (ROOT is the child's working directory), whatever the venv's install points at.
-    return [sys.executable, "-m", "orchestration.lib.cli"]
+    return [sys.executable, "-m", "orchestration.cli"]
 
 
 def case_env(case_dir: Path) -> dict[str, str]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
+from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def warehouse_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> Path:
     """Prepare the dbt manifest once, as `make setup` does, before definitions load."""
-    from orchestration.lib.dbt_project import DBT_PROJECT, parse
+    from orchestration.warehouse.dbt_project import DBT_PROJECT, parse
 
     parse()
     return DBT_PROJECT.manifest_path
@@ -45,7 +45,7 @@ class PipelineRun:
 def worker_working_file() -> Path:
     """One working file path per test process: dbt's parse state is valid for the file it
     builds in, so the runs of one worker reuse it instead of parsing the project again for
-    every new test warehouse (orchestration/lib/dbt_project.py). On /tmp, like the tests'
+    every new test warehouse (orchestration/warehouse/dbt_project.py). On /tmp, like the tests'
     warehouses: publication moves the working file into the warehouse's generation."""
     import os
     import tempfile
@@ -59,7 +59,7 @@ def run_pipeline(folder: Path | list[Path], published: Path, *options: str) -> P
     import contextlib
     import io
 
-    from orchestration.lib.cli import main
+    from orchestration.cli import main
 
     out = io.StringIO()
     started = time.monotonic()

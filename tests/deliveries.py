@@ -8,7 +8,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
+from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR
 
 
 def deliver(inbox: Path, period: str, source: Path = DEFAULT_DELIVERY_DIR) -> Path:
@@ -37,7 +37,7 @@ def restate_control_totals(
 ) -> None:
     """Move the printed actual of a leaf, its subtotals and the department by `delta`,
     with remaining and realised % as the report would print them."""
-    from orchestration.lib.validation import load_report_lines
+    from orchestration.ingest.validation import load_report_lines
 
     parents = {
         r["line_code"]: r["parent_code"]
@@ -92,8 +92,8 @@ def by_account(source: Path, target: Path, cost_centres_per_area: int = 2) -> Pa
     The printed figures (control totals) stay as they are: the warehouse must reproduce
     them from the accounts.
     """
-    from orchestration.lib.csv_reader import parse_decimal
-    from orchestration.lib.validation import load_account_ranges, load_report_lines
+    from orchestration.ingest.reading import parse_decimal
+    from orchestration.ingest.validation import load_account_ranges, load_report_lines
 
     target.mkdir(parents=True)
     for path in source.iterdir():

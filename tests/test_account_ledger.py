@@ -17,11 +17,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.contracts import CONTRACTS
-from orchestration.lib.csv_reader import ExtractRefused
-from orchestration.lib.loader import load_delivery
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, REFERENCE_DIR
-from orchestration.lib.validation import load_account_ranges, load_report_lines, validate_delivery
+from orchestration.ingest.contracts import CONTRACTS
+from orchestration.ingest.loading import load_delivery
+from orchestration.ingest.reading import ExtractRefused
+from orchestration.ingest.validation import (
+    load_account_ranges,
+    load_report_lines,
+    validate_delivery,
+)
+from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR, REFERENCE_DIR
 from tests.conftest import PipelineRun, run_pipeline
 from tests.deliveries import by_account, deliver
 
@@ -310,7 +314,7 @@ def test_incremental_runs_equal_a_full_build(account_runs: tuple[PipelineRun, ..
 def test_a_run_of_folders_that_are_not_there_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ):
-    from orchestration.lib.cli import main
+    from orchestration.cli import main
 
     q1, q3 = tmp_path / "2023-03", tmp_path / "2023-09"
     q1.mkdir()
@@ -323,7 +327,7 @@ def test_a_run_of_folders_that_are_not_there_is_a_usage_error(
 def test_the_inbox_sees_an_account_level_delivery_without_parsing_it(account_delivery: Path):
     import hashlib
 
-    from orchestration.lib.validation import delivery_readiness
+    from orchestration.ingest.validation import delivery_readiness
 
     ready = delivery_readiness(account_delivery)
     assert ready.ready, ready.reason

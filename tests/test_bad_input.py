@@ -17,13 +17,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.cli import main
-from orchestration.lib.contracts import CONTRACTS
-from orchestration.lib.csv_reader import ExtractError, ExtractRefused
-from orchestration.lib.loader import load_delivery
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
-from orchestration.lib.reporting_period import ReportingPeriod
-from orchestration.lib.validation import Delivery, validate_delivery
+from orchestration.cli import main
+from orchestration.ingest.contracts import CONTRACTS
+from orchestration.ingest.loading import load_delivery
+from orchestration.ingest.periods import ReportingPeriod
+from orchestration.ingest.reading import ExtractError, ExtractRefused
+from orchestration.ingest.validation import Delivery, validate_delivery
+from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR
 
 BOM = b"\xef\xbb\xbf"
 # The 2023 actual of HYTE's personnel costs to March (ledger.csv, CRLF, with BOM).

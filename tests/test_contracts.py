@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib.cli import contracts_markdown
-from orchestration.lib.contracts import CONTRACTS, REPORT_LINES, Contract
-from orchestration.lib.csv_reader import ExtractRefused, parse_date, parse_decimal
-from orchestration.lib.paths import PROJECT_ROOT
-from orchestration.lib.reporting_period import ReportingPeriod
-from orchestration.lib.validation import parse_extract
+from orchestration.cli import contracts_markdown
+from orchestration.ingest.contracts import CONTRACTS, REPORT_LINES, Contract
+from orchestration.ingest.periods import ReportingPeriod
+from orchestration.ingest.reading import ExtractRefused, parse_date, parse_decimal
+from orchestration.ingest.validation import parse_extract
+from orchestration.warehouse.paths import PROJECT_ROOT
 
 
 def _write_example(path: Path, example: dict[str, str]) -> None:

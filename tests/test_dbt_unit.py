@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.lib.paths import DBT_PROJECT_DIR, SEEDS_DIR
+from orchestration.warehouse.paths import DBT_PROJECT_DIR, SEEDS_DIR
 from tests.conftest import PipelineRun
 
 

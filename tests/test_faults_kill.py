@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib.publish import Layout, rollback
+from orchestration.warehouse.publish import Layout, rollback
 from tests.conftest import PipelineRun
 from tests.faults_common import published_and_restated, start_run, state
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib import loader
-from orchestration.lib.contracts import CONTRACTS
-from orchestration.lib.loader import load_delivery
-from orchestration.lib.validation import validate_delivery
+from orchestration.ingest import loading as loader
+from orchestration.ingest.contracts import CONTRACTS
+from orchestration.ingest.loading import load_delivery
+from orchestration.ingest.validation import validate_delivery
 
 ALL = list(CONTRACTS.values())
 

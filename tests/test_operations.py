@@ -11,8 +11,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
-from orchestration.lib.publish import STORAGE_COMPATIBILITY_VERSION
+from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR
+from orchestration.warehouse.publish import STORAGE_COMPATIBILITY_VERSION
 from tests.conftest import PipelineRun, copy_published, worker_working_file
 from tests.deliveries import age, deliver, restate_leaf
 
@@ -39,8 +39,8 @@ def _evaluate(cursor: str | None = None):
 
 
 def test_reporting_periods_are_every_month_end(capsys: pytest.CaptureFixture):
+    from orchestration.cli import main
     from orchestration.defs.ingest.partitions import reporting_periods
-    from orchestration.lib.cli import main
 
     keys = reporting_periods.get_partition_keys()
     assert keys[:3] == ["2010-01", "2010-02", "2010-03"]  # a decade of history
@@ -120,7 +120,7 @@ def test_the_schedule_follows_each_municipalitys_months(
     inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     from orchestration.defs.schedules.deliveries import warehouse_schedule
-    from orchestration.lib import calendar
+    from orchestration.ingest import calendar
 
     months = tmp_path / "municipalities.csv"
     months.write_text(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
+from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR
 from tests.conftest import PipelineRun, copy_published, run_pipeline
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"

@@ -20,16 +20,16 @@ from typing import Any
 import duckdb
 import pytest
 
-from orchestration.lib import bulk
-from orchestration.lib.contracts import CONTRACTS
-from orchestration.lib.csv_reader import (
+from orchestration.ingest import bulk
+from orchestration.ingest.contracts import CONTRACTS
+from orchestration.ingest.reading import (
     MAX_EXTRACT_BYTES_VARIABLE,
     ExtractRefused,
     open_plain,
     read_table,
 )
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, REFERENCE_DIR
-from orchestration.lib.validation import delivery_readiness, parse_extract, validate_delivery
+from orchestration.ingest.validation import delivery_readiness, parse_extract, validate_delivery
+from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR, REFERENCE_DIR
 from tests.deliveries import by_account
 
 SECRET = "SALAISUUS-4711"
@@ -180,7 +180,7 @@ def test_a_file_over_the_size_limit_is_refused_with_its_size_and_the_limit(
 
 
 def test_the_default_limit_takes_a_large_citys_ledger(monkeypatch: pytest.MonkeyPatch) -> None:
-    from orchestration.lib.csv_reader import max_extract_bytes
+    from orchestration.ingest.reading import max_extract_bytes
 
     monkeypatch.delenv(MAX_EXTRACT_BYTES_VARIABLE, raising=False)
     assert max_extract_bytes() == 4 * 1024**3
@@ -234,7 +234,7 @@ def test_a_swap_after_the_check_is_neither_followed_nor_waited_on(
 ) -> None:
     """Were the entry replaced between the check and the open, the open itself refuses
     (O_NOFOLLOW, O_NONBLOCK and fstat): simulated by a check that sees nothing wrong."""
-    import orchestration.lib.csv_reader as csv_reader
+    import orchestration.ingest.reading as csv_reader
 
     perturb(delivery_copy)
     ledger = delivery_copy / "ledger.csv"
@@ -385,7 +385,7 @@ def test_a_windows_1252_comma_delimited_account_ledger_loads_from_an_awkward_pat
 def test_synthetic_deliveries_are_written_to_an_awkward_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sql_text: list[str]
 ) -> None:
-    from orchestration.lib.synthetic import generate
+    from benchmarks.synthetic import generate
 
     spill = tmp_path / "spill here" / "don't"
     spill.mkdir(parents=True)

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.lib.reconciliation import CHECKS, fetch_check_rows, run_check
+from orchestration.quality.reconciliation import CHECKS, fetch_check_rows, run_check
 from tests.conftest import PipelineRun, RefusedRun, worker_working_file
 from tests.test_marts import unreproduced_figures
 

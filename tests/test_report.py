@@ -24,16 +24,16 @@ from typing import Any
 import duckdb
 import pytest
 
-from orchestration.lib.paths import SEEDS_DIR
-from orchestration.lib.report import ReportFiles, load_report, render_documents, render_report
-from orchestration.lib.report.document import budget_table
-from orchestration.lib.report.model import Figures, OrgUnit, Period, TableLine
-from orchestration.lib.report.numbers import (
+from orchestration.report import ReportFiles, load_report, render_documents, render_report
+from orchestration.report.document import budget_table
+from orchestration.report.model import Figures, OrgUnit, Period, TableLine
+from orchestration.report.numbers import (
     format_euros,
     format_percent,
     format_thousands,
     thousands,
 )
+from orchestration.warehouse.paths import SEEDS_DIR
 from tests.conftest import PipelineRun
 
 SOURCE_REPORT = SEEDS_DIR / "source" / "heinola_hyvinvointitoimiala_osavuosikatsaus_2023-03.txt"
@@ -49,7 +49,7 @@ MEASURES = (
 )
 
 
-# Expected formatting, written independently of orchestration.lib.report.numbers ------------
+# Expected formatting, written independently of orchestration.report.numbers ------------
 
 
 def _half_away(value: Decimal, step: str = "1") -> Decimal:
@@ -866,7 +866,7 @@ def test_charts_of_zeros_and_missing_forecasts_still_draw(embedded_run: Pipeline
 def test_the_report_command_prints_both_paths(
     embedded_run: PipelineRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ):
-    from orchestration.lib.report.cli import add_report_parser
+    from orchestration.cli.report import add_report_parser
 
     monkeypatch.setenv("KUNTASEURANTA_WAREHOUSE", str(embedded_run.published))
     parser = argparse.ArgumentParser(prog="warehouse")
@@ -927,12 +927,12 @@ def test_the_dagster_asset_renders_the_latest_report(embedded_run: PipelineRun, 
     import dagster as dg
 
     from orchestration.defs.report.assets import interim_report
-    from orchestration.lib.resources import WarehouseFiles
+    from orchestration.defs.resources import WarehouseFiles
 
     published = tmp_path / "warehouse" / "warehouse.duckdb"
     working = tmp_path / "warehouse" / ".build" / "warehouse.duckdb"
     working.parent.mkdir(parents=True)
-    from orchestration.lib.lock import warehouse_lock
+    from orchestration.warehouse.lock import warehouse_lock
 
     # As `warehouse run` does: the lock taken and leftovers recovered before the run, whose
     # earlier steps leave the working file the report reads.

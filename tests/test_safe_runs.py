@@ -23,10 +23,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.lib import failures, housekeeping, lock
-from orchestration.lib.cli import main
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
-from orchestration.lib.publish import (
+from orchestration.cli import failures, main
+from orchestration.defs.resources import WarehouseFiles
+from orchestration.warehouse import housekeeping, lock
+from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR
+from orchestration.warehouse.publish import (
     MANIFEST,
     DamagedWarehouse,
     Layout,
@@ -40,7 +41,6 @@ from orchestration.lib.publish import (
     sha256_of,
     start_working_copy,
 )
-from orchestration.lib.resources import WarehouseFiles
 from tests.conftest import PipelineRun, copy_published
 from tests.deliveries import deliver, restate_leaf
 
@@ -178,7 +178,7 @@ def test_a_publication_switches_the_duckdb_file_parquet_and_report_together(
 KILLER = textwrap.dedent("""
     import os, shutil, signal, sys
     from pathlib import Path
-    import orchestration.lib.publish as p
+    import orchestration.warehouse.publish as p
 
     layout = p.Layout(Path(sys.argv[1]))
     kill_at = int(sys.argv[2])
@@ -305,7 +305,7 @@ _real_write_manifest = None
 def _simulate_enospc_in_export() -> None:
     import errno
 
-    import orchestration.lib.publish as p
+    import orchestration.warehouse.publish as p
 
     global _real_write_manifest
     _real_write_manifest = p._write_manifest
@@ -317,7 +317,7 @@ def _simulate_enospc_in_export() -> None:
 
 
 def _restore_export() -> None:
-    import orchestration.lib.publish as p
+    import orchestration.warehouse.publish as p
 
     if _real_write_manifest is not None:
         p._write_manifest = _real_write_manifest
@@ -423,7 +423,7 @@ def test_rollback_refuses_when_nothing_earlier_is_kept(published_set: Layout):
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from orchestration.lib.lock import warehouse_lock
+    from orchestration.warehouse.lock import warehouse_lock
     with warehouse_lock(Path(sys.argv[1]), "holder-run"):
         print("held", flush=True)
         time.sleep(float(sys.argv[2]))
@@ -668,7 +668,7 @@ def test_evidence_and_run_history_are_pruned_to_the_kept_number(tmp_path: Path):
 
 
 def test_a_run_leaves_no_build_output_in_the_source_tree(embedded_run: PipelineRun):
-    from orchestration.lib.paths import DBT_PROJECT_DIR
+    from orchestration.warehouse.paths import DBT_PROJECT_DIR
 
     target = DBT_PROJECT_DIR / "target"
     per_run = [p.name for p in target.iterdir() if p.name.startswith("warehouse_dbt_models")]
@@ -680,8 +680,8 @@ def test_a_run_leaves_no_build_output_in_the_source_tree(embedded_run: PipelineR
 def test_dbt_run_by_hand_builds_a_development_file_not_the_published_one(
     published_set: Layout, tmp_path: Path
 ):
-    from orchestration.lib.dbt_project import DBT_PROJECT, PARTIAL_PARSE
-    from orchestration.lib.paths import DBT_PROJECT_DIR
+    from orchestration.warehouse.dbt_project import DBT_PROJECT, PARTIAL_PARSE
+    from orchestration.warehouse.paths import DBT_PROJECT_DIR
 
     layout = published_set
     dev = tmp_path / "dev.duckdb"

@@ -25,12 +25,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.contracts import CONTRACTS
-from orchestration.lib.csv_reader import ExtractRefused
-from orchestration.lib.loader import load_delivery
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR
-from orchestration.lib.scope import ScopeProblem, scope_of
-from orchestration.lib.validation import validate_delivery
+from orchestration.ingest.contracts import CONTRACTS
+from orchestration.ingest.loading import load_delivery
+from orchestration.ingest.reading import ExtractRefused
+from orchestration.ingest.scope import ScopeProblem, scope_of
+from orchestration.ingest.validation import validate_delivery
+from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR
 from tests.conftest import PipelineRun, copy_published, run_pipeline
 from tests.deliveries import (
     OTHER_CITY_CODES,

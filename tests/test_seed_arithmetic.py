@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, SEEDS_DIR
-from orchestration.lib.validation import Delivery, load_report_lines, validate_delivery
+from orchestration.ingest.validation import Delivery, load_report_lines, validate_delivery
+from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR, SEEDS_DIR
 
 SOURCE_DOCUMENT = SEEDS_DIR / "source" / "heinola_hyvinvointitoimiala_osavuosikatsaus_2023-03.txt"
 DEPARTMENT = "HYTO"

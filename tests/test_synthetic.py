@@ -13,10 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.contracts import CONTRACTS
-from orchestration.lib.paths import REFERENCE_DIR
-from orchestration.lib.reporting_period import ReportingPeriod
-from orchestration.lib.synthetic import (
+from benchmarks.synthetic import (
     generate,
     main,
     municipality_seed,
@@ -24,7 +21,10 @@ from orchestration.lib.synthetic import (
     rows_per_pair,
     size_organisation,
 )
-from orchestration.lib.validation import parse_extract
+from orchestration.ingest.contracts import CONTRACTS
+from orchestration.ingest.periods import ReportingPeriod
+from orchestration.ingest.validation import parse_extract
+from orchestration.warehouse.paths import REFERENCE_DIR
 
 ROWS = 20_000
 PERIODS = "2022-12:2023-12"  # 2022-12, then the four quarters of 2023

@@ -6,14 +6,14 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.ingest.partitions import reporting_periods
-from orchestration.lib.contracts import CONTRACTS
-from orchestration.lib.csv_reader import ExtractRefused
-from orchestration.lib.loader import ExtractLoad, load_delivery
-from orchestration.lib.paths import DEFAULT_DELIVERY_DIR, inbox_deliveries, inbox_dir
-from orchestration.lib.publish import DamagedWarehouse, record_run_loads, start_working_copy
-from orchestration.lib.reporting_period import ReportingPeriod
-from orchestration.lib.resources import WarehouseFiles
-from orchestration.lib.validation import validate_delivery
+from orchestration.defs.resources import WarehouseFiles
+from orchestration.ingest.contracts import CONTRACTS
+from orchestration.ingest.loading import ExtractLoad, load_delivery
+from orchestration.ingest.periods import ReportingPeriod
+from orchestration.ingest.reading import ExtractRefused
+from orchestration.ingest.validation import validate_delivery
+from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR, inbox_deliveries, inbox_dir
+from orchestration.warehouse.publish import DamagedWarehouse, record_run_loads, start_working_copy
 
 
 class DeliveryConfig(dg.Config):

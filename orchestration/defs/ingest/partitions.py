@@ -6,21 +6,6 @@ municipality follows up is a schedule (seeds/reference/municipalities.csv), not 
 
 import dagster as dg
 
-from orchestration.lib.reporting_period import ReportingPeriod
+from orchestration.ingest.periods import warehouse_periods
 
-# From 2010: a city onboarding keeps a decade of history.
-FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR = 2010, 2040
-
-reporting_periods = dg.StaticPartitionsDefinition(
-    [str(p) for p in ReportingPeriod.month_ends(FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR)]
-)
-
-
-def period_outside_partitions(period: str) -> str | None:
-    """Why a period cannot be run, or None."""
-    if period in set(reporting_periods.get_partition_keys()):
-        return None
-    return (
-        f"reporting period {period} is outside the warehouse's periods "
-        f"{FIRST_FISCAL_YEAR}-01..{LAST_FISCAL_YEAR}-12"
-    )
+reporting_periods = dg.StaticPartitionsDefinition([str(p) for p in warehouse_periods()])

@@ -4,9 +4,9 @@ readers see, together, in one atomic switch."""
 import dagster as dg
 
 from orchestration.defs.ingest.assets import WAREHOUSE_POOL
+from orchestration.defs.resources import WarehouseFiles
 from orchestration.defs.transform.dbt import warehouse_dbt_models
-from orchestration.lib.publish import export_marts, publish
-from orchestration.lib.resources import WarehouseFiles
+from orchestration.warehouse.publish import export_marts, publish
 
 INTERIM_REPORT = dg.AssetKey(["interim_report"])
 

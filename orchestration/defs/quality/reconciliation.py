@@ -4,8 +4,8 @@ import dagster as dg
 import duckdb
 
 from orchestration.defs.ingest.assets import WAREHOUSE_POOL
-from orchestration.lib.reconciliation import CHECKS, fetch_check_rows, format_figures, run_check
-from orchestration.lib.resources import WarehouseFiles
+from orchestration.defs.resources import WarehouseFiles
+from orchestration.quality.reconciliation import CHECKS, fetch_check_rows, format_figures, run_check
 
 RECONCILIATION_ASSET = dg.AssetKey(["fct_control_total_reconciliation"])
 

@@ -5,9 +5,9 @@ import os
 import dagster as dg
 
 from orchestration.defs.ingest.assets import WAREHOUSE_POOL
+from orchestration.defs.resources import WarehouseFiles
 from orchestration.defs.transform.dbt import warehouse_dbt_models
-from orchestration.lib.publish import carry_forward_reports, prepare_staging, run_loads
-from orchestration.lib.resources import WarehouseFiles
+from orchestration.warehouse.publish import carry_forward_reports, prepare_staging, run_loads
 
 
 def max_rendered_periods() -> int:
@@ -32,8 +32,8 @@ def max_rendered_periods() -> int:
 def interim_report(
     context: dg.AssetExecutionContext, warehouse_files: WarehouseFiles
 ) -> dg.MaterializeResult:
-    from orchestration.lib.report.data import ReportError, latest_period
-    from orchestration.lib.report.render import render_period_reports
+    from orchestration.report.data import ReportError, latest_period
+    from orchestration.report.render import render_period_reports
 
     layout = warehouse_files.layout
     staging = prepare_staging(layout)

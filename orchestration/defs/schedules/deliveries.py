@@ -10,10 +10,10 @@ import duckdb
 from orchestration.defs.ingest.assets import delivery_run_config
 from orchestration.defs.ingest.partitions import reporting_periods
 from orchestration.defs.jobs import warehouse_job
-from orchestration.lib.calendar import follow_up_months
-from orchestration.lib.paths import inbox_deliveries, inbox_dir, warehouse_path
-from orchestration.lib.reporting_period import ReportingPeriod
-from orchestration.lib.validation import delivery_readiness
+from orchestration.ingest.calendar import follow_up_months
+from orchestration.ingest.periods import ReportingPeriod
+from orchestration.ingest.validation import delivery_readiness
+from orchestration.warehouse.paths import inbox_deliveries, inbox_dir, warehouse_path
 
 SETTLE_SECONDS = 30.0
 
@@ -81,8 +81,8 @@ def _already_loaded(period: ReportingPeriod, fingerprint_hashes: set[str]) -> bo
 
 def _municipality_of(folder: Path) -> str | None:
     """The root of the delivery's organisation file (read without validating)."""
-    from orchestration.lib.csv_reader import ExtractRefused, read_table
-    from orchestration.lib.validation import find_extract_files
+    from orchestration.ingest.reading import ExtractRefused, read_table
+    from orchestration.ingest.validation import find_extract_files
 
     files, _ = find_extract_files(folder)
     if "organisation" not in files:

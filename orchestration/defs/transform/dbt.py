@@ -9,14 +9,14 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.ingest.assets import WAREHOUSE_POOL
-from orchestration.lib.dbt_project import (
+from orchestration.defs.resources import WarehouseFiles
+from orchestration.warehouse.dbt_project import (
     DBT_PROJECT,
     dbt_vars,
     keep_parse_state,
     require_manifest,
     run_target_path,
 )
-from orchestration.lib.resources import WarehouseFiles
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -40,7 +40,7 @@ require_manifest()
 def _import_later_steps() -> None:
     import great_expectations  # noqa: F401  (the reconciliation checks)
 
-    import orchestration.lib.report.pdf  # noqa: F401  (the interim report)
+    import orchestration.report.pdf  # noqa: F401  (the interim report)
 
 
 class DbtBuildConfig(dg.Config):

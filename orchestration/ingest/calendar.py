@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from orchestration.lib.paths import REFERENCE_DIR
-from orchestration.lib.reporting_period import QUARTER_END_MONTHS
+from orchestration.ingest.periods import QUARTER_END_MONTHS
+from orchestration.warehouse.paths import REFERENCE_DIR
 
 CALENDAR_FILE = REFERENCE_DIR / "municipalities.csv"
 

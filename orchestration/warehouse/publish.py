@@ -11,7 +11,7 @@ The warehouse folder (the parent of the readers' file, `KUNTASEURANTA_WAREHOUSE`
                                                      generation.json (hashes, deliveries)
     .build/                                          the run in progress: working file,
                                                      staged generation, dbt's output
-    .lock                                            the run lock (orchestration.lib.lock)
+    .lock                                            the run lock (orchestration.warehouse.lock)
     validation/<run id>/                             each run's reconciliation evidence
     recovered/                                       what a run set aside (stale WALs)
     .dbt-state/                                      dbt's parse state for this warehouse
@@ -40,7 +40,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib import lock
+from orchestration.warehouse import lock
 
 # BI tools bundle their own, often older, DuckDB: the warehouse is written in a storage
 # format DuckDB 1.5 and newer can open. The format is fixed when a file is created.

@@ -7,15 +7,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestration.lib import bulk
-from orchestration.lib.contracts import (
+from orchestration.ingest import bulk
+from orchestration.ingest.contracts import (
     ACCOUNT_RANGES,
     CONTRACTS,
     REPORT_LINES,
     Contract,
     contract_for_file,
 )
-from orchestration.lib.csv_reader import (
+from orchestration.ingest.periods import ReportingPeriod
+from orchestration.ingest.reading import (
     DECIMAL_COMMA_HINT,
     MAX_ERRORS_PER_FILE,
     ExtractError,
@@ -23,9 +24,8 @@ from orchestration.lib.csv_reader import (
     plain_file_problem,
     read_table,
 )
-from orchestration.lib.paths import REFERENCE_DIR
-from orchestration.lib.reporting_period import ReportingPeriod
-from orchestration.lib.scope import Scope, ScopeProblem, scope_of
+from orchestration.ingest.scope import Scope, ScopeProblem, scope_of
+from orchestration.warehouse.paths import REFERENCE_DIR
 
 
 @dataclass
@@ -36,7 +36,7 @@ class ParsedExtract:
     encoding: str
     delimiter: str
     rows: list[dict[str, Any]]  # typed values, plus "_source_line"
-    # A bulk extract's rows are read by DuckDB when it is loaded (orchestration/lib/bulk.py).
+    # A bulk extract's rows are read by DuckDB when it is loaded (orchestration/ingest/bulk.py).
     bulk_source: bulk.BulkSource | None = None
     bulk_rows: int | None = None  # known once the rows were checked
 
@@ -54,7 +54,7 @@ class Delivery:
     folder: Path
     reporting_period: ReportingPeriod
     extracts: dict[str, ParsedExtract]
-    # The part of the organisation whose figures this delivery replaces (lib/scope.py).
+    # The part of the organisation whose figures this delivery replaces (ingest/scope.py).
     scope: Scope
     # What the bulk extracts are checked against when they are loaded.
     bulk_references: bulk.BulkReferences | None = None
@@ -695,7 +695,7 @@ def check_bulk_rows(delivery: Delivery) -> None:
 
     import duckdb
 
-    from orchestration.lib.loader import load_delivery  # loader imports this module
+    from orchestration.ingest.loading import load_delivery  # loader imports this module
 
     with (
         tempfile.TemporaryDirectory(prefix="kuntaseuranta-check-") as scratch,
@@ -727,7 +727,7 @@ def delivery_readiness(folder: Path, settle_seconds: float = 0.0) -> DeliveryRea
     in the last `settle_seconds` (a copy still in progress is not picked up)."""
     import time
 
-    from orchestration.lib.csv_reader import read_table
+    from orchestration.ingest.reading import read_table
 
     files, errors = find_extract_files(folder)
     if errors:

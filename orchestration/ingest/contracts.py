@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from orchestration.lib.csv_reader import parse_date, parse_decimal, parse_integer
-from orchestration.lib.reporting_period import ReportingPeriod
+from orchestration.ingest.periods import ReportingPeriod
+from orchestration.ingest.reading import parse_date, parse_decimal, parse_integer
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _ACCOUNT = re.compile(r"^[0-9]{4,10}$")
@@ -113,7 +113,7 @@ class Contract:
     row_checks: tuple[RowCheck, ...] = field(default=())
     required: bool = True
     # Large extracts (millions of rows) are read and checked by DuckDB, not row by row
-    # in Python: see orchestration/lib/bulk.py. Same rules, same error messages.
+    # in Python: see orchestration/ingest/bulk.py. Same rules, same error messages.
     bulk: bool = False
 
     @property

@@ -30,8 +30,9 @@ import duckdb
 import pandas as pd
 from duckdb.value.constant import StructValue
 
-from orchestration.lib.contracts import Column, Contract
-from orchestration.lib.csv_reader import (
+from orchestration.ingest.contracts import Column, Contract
+from orchestration.ingest.periods import ReportingPeriod
+from orchestration.ingest.reading import (
     _CP1252_UNDEFINED,
     DECIMAL_COMMA_HINT,
     MAX_ERRORS_PER_FILE,
@@ -44,7 +45,6 @@ from orchestration.lib.csv_reader import (
     refused_file,
     too_large_problem,
 )
-from orchestration.lib.reporting_period import ReportingPeriod
 
 MAX_ERRORS = MAX_ERRORS_PER_FILE
 _CHUNK = 8 * 1024 * 1024

@@ -9,7 +9,8 @@ from typing import Any
 
 import duckdb
 
-from orchestration.lib.report.model import (
+from orchestration.ingest.periods import ReportingPeriod
+from orchestration.report.model import (
     BindingFollowUp,
     DepartmentReport,
     Figures,
@@ -24,7 +25,6 @@ from orchestration.lib.report.model import (
     SummaryRow,
     TableLine,
 )
-from orchestration.lib.reporting_period import ReportingPeriod
 
 FIGURE_COLUMNS = (
     "prior_year_actual",

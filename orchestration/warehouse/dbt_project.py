@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.lib.paths import DBT_PROJECT_DIR
+from orchestration.warehouse.paths import DBT_PROJECT_DIR
 
 # The pipeline's own dbt state (manifest and partial-parse state, prepared at set-up) is
 # kept apart from target/, which dbt run by hand uses: a hand-run dbt never invalidates it.
@@ -78,7 +78,7 @@ def require_manifest() -> None:
         )
     # A model added or changed since the manifest was made would reach Dagster as an
     # unknown node half-way through a run: say so before the run starts.
-    from orchestration.lib.paths import REFERENCE_DIR
+    from orchestration.warehouse.paths import REFERENCE_DIR
 
     sources = [
         p
@@ -93,7 +93,7 @@ def require_manifest() -> None:
         more = f" and {len(newer) - 1} more files" if len(newer) > 1 else ""
         raise RuntimeError(
             f"the dbt manifest ({manifest}) is older than {first}{more}; prepare it again "
-            "with `make setup` (or `python -m orchestration.lib.dbt_project`)"
+            "with `make setup` (or `python -m orchestration.warehouse.dbt_project`)"
         )
 
 
@@ -131,7 +131,7 @@ def parse() -> None:
 def _parse(dbt: Path) -> None:
     import subprocess
 
-    from orchestration.lib.paths import working_path
+    from orchestration.warehouse.paths import working_path
 
     subprocess.run(
         [

@@ -8,7 +8,7 @@ from io import BytesIO
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from orchestration.lib.report.document import (
+from orchestration.report.document import (
     Block,
     Cell,
     Cover,
@@ -18,7 +18,7 @@ from orchestration.lib.report.document import (
     Row,
     Table,
 )
-from orchestration.lib.report.fonts import FONT_FAMILY, font_file
+from orchestration.report.fonts import FONT_FAMILY, font_file
 
 INK = (26, 26, 26)
 ACCENT = (31, 59, 87)

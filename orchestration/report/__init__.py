@@ -10,8 +10,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from orchestration.lib.report.data import ReportError, load_report
-    from orchestration.lib.report.render import (
+    from orchestration.report.data import ReportError, load_report
+    from orchestration.report.render import (
         ReportFiles,
         render_documents,
         render_period_reports,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.lib.report.data import load_report, load_reports
-from orchestration.lib.report.document import build_document, report_title
-from orchestration.lib.report.html import render_html
-from orchestration.lib.report.model import ReportData
-from orchestration.lib.report.pdf import render_pdf
+from orchestration.report.data import load_report, load_reports
+from orchestration.report.document import build_document, report_title
+from orchestration.report.html import render_html
+from orchestration.report.model import ReportData
+from orchestration.report.pdf import render_pdf
 
 SOURCE_NOTE = (
     "Luvut tietovaraston marts-kerroksesta. Välisummat ja toimialan luvut on laskettu "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
-from orchestration.lib.report.fonts import CSS_FONT_STACK
+from orchestration.report.fonts import CSS_FONT_STACK
 
 
 def _attrs(attrs: dict[str, object]) -> str:

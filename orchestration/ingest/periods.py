@@ -52,3 +52,22 @@ class ReportingPeriod:
 
     def __str__(self) -> str:
         return f"{self.fiscal_year}-{self.month:02d}"
+
+
+# The periods the warehouse runs (its Dagster partitions). From 2010: a city onboarding
+# keeps a decade of history.
+FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR = 2010, 2040
+
+
+def warehouse_periods() -> list[ReportingPeriod]:
+    return ReportingPeriod.month_ends(FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR)
+
+
+def period_outside_warehouse(period: ReportingPeriod) -> str | None:
+    """Why a period cannot be run, or None."""
+    if FIRST_FISCAL_YEAR <= period.fiscal_year <= LAST_FISCAL_YEAR:
+        return None
+    return (
+        f"reporting period {period} is outside the warehouse's periods "
+        f"{FIRST_FISCAL_YEAR}-01..{LAST_FISCAL_YEAR}-12"
+    )

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from orchestration.lib.report.charts import (
+from orchestration.report.charts import (
     Chart,
     forecast_chart,
     goal_status_chart,
     realised_pct_chart,
 )
-from orchestration.lib.report.model import (
+from orchestration.report.model import (
     DepartmentReport,
     Goal,
     InvestmentTable,
@@ -27,7 +27,7 @@ from orchestration.lib.report.model import (
     ReportData,
     TableLine,
 )
-from orchestration.lib.report.numbers import format_euros, format_percent, format_thousands
+from orchestration.report.numbers import format_euros, format_percent, format_thousands
 
 Align = Literal["left", "right", "center"]
 ParagraphStyle = Literal["body", "label", "note"]

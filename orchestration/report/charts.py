@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from orchestration.lib.report.fonts import text_width
-from orchestration.lib.report.model import DepartmentReport, GoalStatusCount, Period
-from orchestration.lib.report.numbers import format_decimal, format_euros
-from orchestration.lib.report.svg import Svg
+from orchestration.report.fonts import text_width
+from orchestration.report.model import DepartmentReport, GoalStatusCount, Period
+from orchestration.report.numbers import format_decimal, format_euros
+from orchestration.report.svg import Svg
 
 WIDTH = 720.0
 MARGIN = 14.0

@@ -2,14 +2,14 @@
 
 One delivery is written in one transaction: either every extract of the
 delivery lands, or nothing does. A delivery is one scope of one municipality
-(lib/scope.py) for one reporting period. A file whose content hash equals the
+(ingest/scope.py) for one reporting period. A file whose content hash equals the
 latest load of the same extract, period and scope is skipped, so loading the
 same files again changes nothing; a file with new content for a scope and
 period already loaded is a restatement and is kept beside the earlier delivery.
 Other scopes of the period are never touched.
 
 Before anything is written, the delivery's organisation is checked against what
-the warehouse holds (lib/scope.py's rules): the same municipality code with
+the warehouse holds (ingest/scope.py's rules): the same municipality code with
 another name, a unit delivered by two scopes for the same period, a unit that
 moved to this scope from another one without the delivery's org_mapping saying
 so, or units above the scope described differently by two scopes.
@@ -25,11 +25,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from orchestration.lib import bulk
-from orchestration.lib.contracts import Contract
-from orchestration.lib.csv_reader import ExtractError, ExtractRefused
-from orchestration.lib.scope import Scope, ScopeProblem, scope_of
-from orchestration.lib.validation import Delivery, ParsedExtract
+from orchestration.ingest import bulk
+from orchestration.ingest.contracts import Contract
+from orchestration.ingest.reading import ExtractError, ExtractRefused
+from orchestration.ingest.scope import Scope, ScopeProblem, scope_of
+from orchestration.ingest.validation import Delivery, ParsedExtract
 
 LOAD_LOG = "raw.load_log"
 

@@ -24,23 +24,26 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from orchestration.lib import lock
-from orchestration.lib.contracts import (
+from orchestration.cli.failures import describe, describe_exception
+from orchestration.cli.report import add_report_parser
+from orchestration.ingest.contracts import (
     ACCOUNT_RANGES,
     CONTRACTS,
     REPORT_LINES,
     Contract,
     contract_for_file,
 )
-from orchestration.lib.csv_reader import ExtractRefused, plain_file_problem
-from orchestration.lib.failures import describe, describe_exception
-from orchestration.lib.paths import (
+from orchestration.ingest.periods import ReportingPeriod
+from orchestration.ingest.reading import ExtractRefused, plain_file_problem
+from orchestration.ingest.validation import parse_extract, validate_delivery
+from orchestration.warehouse import lock
+from orchestration.warehouse.paths import (
     DEFAULT_DELIVERY_DIR,
     PROJECT_ROOT,
     warehouse_path,
     working_path,
 )
-from orchestration.lib.publish import (
+from orchestration.warehouse.publish import (
     DamagedWarehouse,
     current_generation,
     current_target,
@@ -51,9 +54,6 @@ from orchestration.lib.publish import (
     sha256_of,
     verify,
 )
-from orchestration.lib.report.cli import add_report_parser
-from orchestration.lib.reporting_period import ReportingPeriod
-from orchestration.lib.validation import parse_extract, validate_delivery
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 # A report prints about a hundred rounded figures; a large city's has thousands.
@@ -87,7 +87,7 @@ def _prepare_dagster_home(home: Path) -> None:
 
 
 def _reconciliation_evaluations(result) -> list:
-    from orchestration.lib.reconciliation import CHECKS
+    from orchestration.quality.reconciliation import CHECKS
 
     return [e for e in result.get_asset_check_evaluations() if e.asset_check_key.name in CHECKS]
 
@@ -610,7 +610,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 def cmd_dev_database(args: argparse.Namespace) -> int:
     """A development copy of the published warehouse for dbt run by hand."""
-    from orchestration.lib.dbt_project import dev_database
+    from orchestration.warehouse.dbt_project import dev_database
 
     published = warehouse_path()
     if not published.exists():

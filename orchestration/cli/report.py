@@ -12,16 +12,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from orchestration.lib.paths import warehouse_path
-from orchestration.lib.reporting_period import ReportingPeriod
+from orchestration.ingest.periods import ReportingPeriod
+from orchestration.warehouse.paths import warehouse_path
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Render the report from the published warehouse and print where the files are."""
-    from orchestration.lib.report.data import ReportError
-    from orchestration.lib.report.render import (
+    from orchestration.report.data import ReportError
+    from orchestration.report.render import (
         render_period_reports,
         render_report,
         report_dir,

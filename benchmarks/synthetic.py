@@ -13,8 +13,8 @@ files. Every figure is a pure function of (cost centre, account, year, month): a
 2023 actual to March is the same number in the 2023-03, 2023-06 ... deliveries, and the
 prior-year rows of 2023-03 equal the year-2022 rows of 2022-12.
 
-    python -m orchestration.lib.synthetic --out DIR --seed 7 --rows 10000000 --periods 2023-12
-    python -m orchestration.lib.synthetic --out DIR --rows 8000000 --periods 2014-03:2023-12
+    python -m benchmarks.synthetic --out DIR --seed 7 --rows 10000000 --periods 2023-12
+    python -m benchmarks.synthetic --out DIR --rows 8000000 --periods 2014-03:2023-12
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.paths import REFERENCE_DIR
-from orchestration.lib.reporting_period import ReportingPeriod
+from orchestration.ingest.periods import ReportingPeriod
+from orchestration.warehouse.paths import REFERENCE_DIR
 
 # The hash: x -> ((x mod p) * m mod p) xor-shifted, p = 2^31 - 1. Every operand stays below
 # 2^31 before the multiplication, so the product fits a BIGINT (no overflow, no HUGEINT).
@@ -918,7 +918,7 @@ def _summary(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m orchestration.lib.synthetic",
+        prog="python -m benchmarks.synthetic",
         description="Write deterministic synthetic deliveries with an account-level ledger.",
     )
     parser.add_argument("--out", type=Path, required=True, help="folder to write into")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from orchestration.lib.report.document import (
+from orchestration.report.document import (
     Block,
     Cell,
     Column,
@@ -15,7 +15,7 @@ from orchestration.lib.report.document import (
     Row,
     Table,
 )
-from orchestration.lib.report.fonts import CSS_FONT_STACK
+from orchestration.report.fonts import CSS_FONT_STACK
 
 CSS = """
 @page { size: A4; margin: 14mm 12mm; }

@@ -103,5 +103,5 @@ def _clean(message: str) -> str:
     line = " ".join(message.strip().split())
     # "duckdb.duckdb.IOException: IO Error: ..." -> "IO Error: ..."
     line = re.sub(r"^[\w.]+(Exception|Error): (?=\w+ Error: )", "", line)
-    # "orchestration.lib.lock.WarehouseBusy: ..." -> "WarehouseBusy: ..."
+    # "orchestration.warehouse.lock.WarehouseBusy: ..." -> "WarehouseBusy: ..."
     return re.sub(r"^(?:\w+\.)+(?=\w+: )", "", line)

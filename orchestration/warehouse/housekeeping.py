@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import dagster as dg
 
-    from orchestration.lib.publish import Layout
+    from orchestration.warehouse.publish import Layout
 
 JOB_NAME = "warehouse_job"
 
