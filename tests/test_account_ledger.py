@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from orchestration.ingest.contracts import CONTRACTS
-from orchestration.ingest.loading import load_delivery
+from orchestration.ingest.loading import check_delivery, load_delivery
 from orchestration.ingest.reading import ExtractRefused
 from orchestration.ingest.validation import (
     load_account_ranges,
@@ -55,7 +55,7 @@ def _line_of(folder: Path, text: str) -> int:
 
 def _refusal(folder: Path) -> list[str]:
     with pytest.raises(ExtractRefused) as refused:
-        validate_delivery(folder, check_bulk=True)
+        check_delivery(folder)
     return [str(e) for e in refused.value.errors]
 
 
@@ -70,7 +70,7 @@ def _append(folder: Path, row: str) -> int:
 
 
 def test_an_account_level_delivery_is_valid_with_every_row_counted(account_delivery: Path):
-    delivery = validate_delivery(account_delivery, check_bulk=True)
+    delivery = check_delivery(account_delivery)
     extract = delivery.extracts["ledger_accounts"]
     assert extract.row_count == 184 * 4  # every ledger figure split over 2 x 2
     assert "ledger" not in delivery.extracts

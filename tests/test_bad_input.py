@@ -19,10 +19,11 @@ import pytest
 
 from orchestration.cli import main
 from orchestration.ingest.contracts import CONTRACTS
+from orchestration.ingest.delivery import Delivery
 from orchestration.ingest.loading import load_delivery
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.ingest.reading import ExtractError, ExtractRefused
-from orchestration.ingest.validation import Delivery, validate_delivery
+from orchestration.ingest.validation import validate_delivery
 from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR
 
 BOM = b"\xef\xbb\xbf"

@@ -22,6 +22,7 @@ import pytest
 
 from orchestration.ingest import bulk
 from orchestration.ingest.contracts import CONTRACTS
+from orchestration.ingest.loading import check_delivery
 from orchestration.ingest.reading import (
     MAX_EXTRACT_BYTES_VARIABLE,
     ExtractRefused,
@@ -343,7 +344,7 @@ def test_an_account_level_delivery_loads_from_a_path_with_an_apostrophe(
     tmp_path: Path, sql_text: list[str]
 ) -> None:
     folder = by_account(DEFAULT_DELIVERY_DIR, tmp_path / AWKWARD / "2023-03")
-    delivery = validate_delivery(folder, check_bulk=True)
+    delivery = check_delivery(folder)
     assert delivery.extracts["ledger_accounts"].row_count == 184 * 4
     # The exact path (a row to look at closely) reads the file again, by the same name.
     ledger = folder / "ledger_accounts.csv"
@@ -352,7 +353,7 @@ def test_an_account_level_delivery_loads_from_a_path_with_an_apostrophe(
         encoding="utf-8",
     )
     with pytest.raises(ExtractRefused) as refused:
-        validate_delivery(folder, check_bulk=True)
+        check_delivery(folder)
     assert [e.line for e in refused.value.errors] == [738]
     assert "account 501000 is in no range" in str(refused.value)
     assert_no_path_in(sql_text, tmp_path)
@@ -375,7 +376,7 @@ def test_a_windows_1252_comma_delimited_account_ledger_loads_from_an_awkward_pat
     # A decimal comma in a ','-delimited file is quoted.
     text = [header.replace(";", ",")] + [",".join(f[:5]) + f',"{f[5]}",' + f[6] for f in fields]
     ledger.write_bytes(("\n".join(text) + "\n").encode("cp1252"))
-    delivery = validate_delivery(folder, check_bulk=True)
+    delivery = check_delivery(folder)
     extract = delivery.extracts["ledger_accounts"]
     assert (extract.encoding, extract.delimiter, extract.row_count) == ("cp1252", ",", 736)
     assert list(awkward_tmp.iterdir()) == []  # the UTF-8 copy is gone
@@ -406,6 +407,6 @@ def test_synthetic_deliveries_are_written_to_an_awkward_path(
             "organisation.csv",
         ]
     )
-    delivery = validate_delivery(out / "2023-03", check_bulk=True)
+    delivery = check_delivery(out / "2023-03")
     assert delivery.extracts["ledger_accounts"].row_count == summary["total_rows"]
     assert_no_path_in(sql_text, tmp_path)

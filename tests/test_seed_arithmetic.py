@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.ingest.validation import Delivery, load_report_lines, validate_delivery
+from orchestration.ingest.delivery import Delivery
+from orchestration.ingest.validation import load_report_lines, validate_delivery
 from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR, SEEDS_DIR
 
 SOURCE_DOCUMENT = SEEDS_DIR / "source" / "heinola_hyvinvointitoimiala_osavuosikatsaus_2023-03.txt"

@@ -33,9 +33,10 @@ from orchestration.ingest.contracts import (
     Contract,
     contract_for_file,
 )
+from orchestration.ingest.loading import check_delivery
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.ingest.reading import ExtractRefused, plain_file_problem
-from orchestration.ingest.validation import parse_extract, validate_delivery
+from orchestration.ingest.validation import parse_extract
 from orchestration.warehouse import lock
 from orchestration.warehouse.paths import (
     DEFAULT_DELIVERY_DIR,
@@ -424,7 +425,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     period = _period_arg(args.period)
     if path.is_dir():
         try:
-            delivery = validate_delivery(path, period, check_bulk=True, scope=args.scope)
+            delivery = check_delivery(path, period, scope=args.scope)
         except ExtractRefused as refused:
             _print_refusal(refused, f"delivery {_shown(path)}")
             return EXIT_REFUSED

@@ -20,16 +20,19 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
 from orchestration.ingest import bulk
-from orchestration.ingest.contracts import Contract
+from orchestration.ingest.contracts import CONTRACTS, Contract
+from orchestration.ingest.delivery import Delivery, ParsedExtract
+from orchestration.ingest.periods import ReportingPeriod
 from orchestration.ingest.reading import ExtractError, ExtractRefused
 from orchestration.ingest.scope import Scope, ScopeProblem, scope_of
-from orchestration.ingest.validation import Delivery, ParsedExtract
+from orchestration.ingest.validation import validate_delivery
 
 LOAD_LOG = "raw.load_log"
 
@@ -408,3 +411,28 @@ def load_delivery(
     finally:
         delivery.release_bulk()
     return results
+
+
+def check_delivery(
+    folder: Path, period: ReportingPeriod | None = None, scope: str | None = None
+) -> Delivery:
+    """Validate a delivery folder whole, the rows of its bulk extracts included; raise
+    ExtractRefused as a run would."""
+    delivery = validate_delivery(folder, period, scope=scope)
+    check_bulk_rows(delivery)
+    return delivery
+
+
+def check_bulk_rows(delivery: Delivery) -> None:
+    """Check the rows of the delivery's bulk extracts by loading the delivery, as a run
+    would, into a scratch database that is thrown away; raise ExtractRefused as the load
+    would."""
+    import tempfile
+
+    import duckdb
+
+    with (
+        tempfile.TemporaryDirectory(prefix="kuntaseuranta-check-") as scratch,
+        duckdb.connect(str(Path(scratch) / "check.duckdb")) as con,
+    ):
+        load_delivery(con, delivery, list(CONTRACTS.values()))

@@ -15,6 +15,7 @@ from orchestration.ingest.contracts import (
     Contract,
     contract_for_file,
 )
+from orchestration.ingest.delivery import Delivery, ParsedExtract, release_bulk
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.ingest.reading import (
     DECIMAL_COMMA_HINT,
@@ -26,52 +27,6 @@ from orchestration.ingest.reading import (
 )
 from orchestration.ingest.scope import Scope, ScopeProblem, scope_of
 from orchestration.warehouse.paths import REFERENCE_DIR
-
-
-@dataclass
-class ParsedExtract:
-    contract: Contract
-    path: Path
-    sha256: str
-    encoding: str
-    delimiter: str
-    rows: list[dict[str, Any]]  # typed values, plus "_source_line"
-    # A bulk extract's rows are read by DuckDB when it is loaded (orchestration/ingest/bulk.py).
-    bulk_source: bulk.BulkSource | None = None
-    bulk_rows: int | None = None  # known once the rows were checked
-
-    @property
-    def row_count(self) -> int:
-        if self.bulk_source is not None:
-            return self.bulk_rows or 0
-        return len(self.rows)
-
-
-@dataclass
-class Delivery:
-    """A complete, valid set of extracts for one reporting period."""
-
-    folder: Path
-    reporting_period: ReportingPeriod
-    extracts: dict[str, ParsedExtract]
-    # The part of the organisation whose figures this delivery replaces (ingest/scope.py).
-    scope: Scope
-    # What the bulk extracts are checked against when they are loaded.
-    bulk_references: bulk.BulkReferences | None = None
-
-    def describe(self) -> str:
-        return f"{self.scope.describe()}, {self.reporting_period}"
-
-    def release_bulk(self) -> None:
-        """Remove the temporary copies of the bulk extracts (a delivery not loaded)."""
-        release_bulk(self.extracts.values())
-
-
-def release_bulk(extracts: Any) -> None:
-    for extract in extracts:
-        if extract.bulk_source is not None:
-            bulk.release(extract.bulk_source)
-
 
 # Columns of one header problem listed one by one; beyond this, one grouped error names
 # the first ones and counts the rest, so a wrong file (or a header of hundreds of columns)
@@ -632,14 +587,13 @@ def _cross_file_errors(
 def validate_delivery(
     folder: Path,
     period: ReportingPeriod | None = None,
-    check_bulk: bool = False,
     scope: str | None = None,
 ) -> Delivery:
     """Parse every extract of a delivery folder and check them against each other.
 
     Raises ExtractRefused with every problem found in every file. The rows of a bulk
-    extract are checked when the delivery is loaded (in the load's transaction), or here
-    with check_bulk=True, which reads them into a scratch DuckDB database.
+    extract are checked when the delivery is loaded (in the load's transaction), or by
+    loading.check_delivery, which loads them into a scratch DuckDB database.
     """
     period = period or ReportingPeriod.from_folder(folder)
     if period is None:
@@ -681,27 +635,7 @@ def validate_delivery(
         release_bulk(extracts.values())
         raise ExtractRefused(errors)
     assert delivery_scope is not None  # every error path raised above
-    delivery = Delivery(folder, period, extracts, delivery_scope, references)
-    if check_bulk:
-        check_bulk_rows(delivery)
-    return delivery
-
-
-def check_bulk_rows(delivery: Delivery) -> None:
-    """Check the rows of the delivery's bulk extracts by loading the delivery, as a run
-    would, into a scratch database that is thrown away; raise ExtractRefused as the load
-    would."""
-    import tempfile
-
-    import duckdb
-
-    from orchestration.ingest.loading import load_delivery  # loader imports this module
-
-    with (
-        tempfile.TemporaryDirectory(prefix="kuntaseuranta-check-") as scratch,
-        duckdb.connect(str(Path(scratch) / "check.duckdb")) as con,
-    ):
-        load_delivery(con, delivery, list(CONTRACTS.values()))
+    return Delivery(folder, period, extracts, delivery_scope, references)
 
 
 @dataclass(frozen=True)
