@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.cli import contracts_markdown
 from orchestration.ingest.contracts import CONTRACTS, REPORT_LINES, Contract
+from orchestration.ingest.contracts_doc import contracts_markdown
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.ingest.reading import ExtractRefused, parse_date, parse_decimal
 from orchestration.ingest.validation import parse_extract
