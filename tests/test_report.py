@@ -866,7 +866,7 @@ def test_charts_of_zeros_and_missing_forecasts_still_draw(embedded_run: Pipeline
 def test_the_report_command_prints_both_paths(
     embedded_run: PipelineRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ):
-    from orchestration.cli.report import add_report_parser
+    from orchestration.cli.report import add_parser as add_report_parser
 
     monkeypatch.setenv("KUNTASEURANTA_WAREHOUSE", str(embedded_run.published))
     parser = argparse.ArgumentParser(prog="warehouse")

@@ -23,9 +23,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.cli import failures, main
 from orchestration.defs.resources import WarehouseFiles
-from orchestration.warehouse import housekeeping, lock
+from orchestration.warehouse import failures, housekeeping, lock, main
 from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR
 from orchestration.warehouse.publish import (
     MANIFEST,
@@ -256,36 +255,39 @@ def test_a_full_disk_during_publication_leaves_the_published_set_and_says_why(
     small.mkdir()
     used = sum(p.stat().st_size for p in published_set.root.rglob("*") if p.is_file())
     mounted = _mount_tmpfs(small, size=used + 48 * 1024 * 1024)
-    root = small / "warehouse"
-    shutil.copytree(published_set.root, root, symlinks=True)
-    layout = Layout(root / published_set.name)
-    old = whole_set(layout)
-    stage_new_state(layout)  # the working copy and the report fit ...
-    if mounted:
-        # ... and then the disk is full.
-        with open(small / "filler", "wb") as filler, contextlib.suppress(OSError):
-            while True:
-                filler.write(b"\0" * 65536)
-                filler.flush()
-    else:  # no tmpfs here: the failure the operating system would give, simulated
-        _simulate_enospc_in_export()
-    before = current_target(layout)
-    with pytest.raises((OSError, duckdb.Error)) as failed:
+    try:
+        root = small / "warehouse"
+        shutil.copytree(published_set.root, root, symlinks=True)
+        layout = Layout(root / published_set.name)
+        old = whole_set(layout)
+        stage_new_state(layout)  # the working copy and the report fit ...
+        if mounted:
+            # ... and then the disk is full.
+            with open(small / "filler", "wb") as filler, contextlib.suppress(OSError):
+                while True:
+                    filler.write(b"\0" * 65536)
+                    filler.flush()
+        else:  # no tmpfs here: the failure the operating system would give, simulated
+            _simulate_enospc_in_export()
+        before = current_target(layout)
+        with pytest.raises((OSError, duckdb.Error)) as failed:
+            publish_staged(layout)
+        said = failures.describe_exception(failed.value)
+        assert said.startswith("No space left on device while writing "), said
+        assert str(root) in said
+        assert current_target(layout) == before
+        assert whole_set(layout) == old
+        # Space again: the next run cleans up after the failed one and publishes.
+        (small / "filler").unlink(missing_ok=True)
+        _restore_export()
+        recover(layout)
+        stage_new_state(layout)
         publish_staged(layout)
-    said = failures.describe_exception(failed.value)
-    assert said.startswith("No space left on device while writing "), said
-    assert str(root) in said
-    assert current_target(layout) == before
-    assert whole_set(layout) == old
-    # Space again: the next run cleans up after the failed one and publishes.
-    (small / "filler").unlink(missing_ok=True)
-    _restore_export()
-    recover(layout)
-    stage_new_state(layout)
-    publish_staged(layout)
-    assert whole_set(layout) == (old[0] + 1, NEW_ACTUAL)
-    if mounted:
-        subprocess.run(["umount", str(small)], check=True)
+        assert whole_set(layout) == (old[0] + 1, NEW_ACTUAL)
+    finally:  # a failed assertion must not leave the file system mounted
+        _restore_export()
+        if mounted:
+            subprocess.run(["umount", str(small)], check=True)
 
 
 def _mount_tmpfs(folder: Path, size: int, options: str = "") -> bool:

@@ -12,10 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from orchestration.cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.warehouse.paths import warehouse_path
-
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -49,7 +48,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the `report` subcommand to the `warehouse` command's subparsers."""
     parser = subparsers.add_parser(
         "report",

@@ -1,0 +1,92 @@
+"""What every command shares: exit status, how paths and refusals are printed, the
+lock's wait options and the completeness lines."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from orchestration.ingest.periods import ReportingPeriod
+from orchestration.ingest.reading import ExtractRefused
+from orchestration.warehouse import lock
+from orchestration.warehouse.publish import Layout, current_target
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+def shown(path: Path) -> str:
+    """The path as a person typed it: relative where it can be, links not followed."""
+    try:
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def print_refusal(refused: ExtractRefused, what: str) -> None:
+    print(f"REFUSED: {what}: {len(refused.errors)} problem(s); nothing was loaded.")
+    for error in refused.errors:
+        print(f"  - {error}")
+
+
+def period_arg(text: str | None) -> ReportingPeriod | None:
+    return ReportingPeriod.parse(text) if text else None
+
+
+def wait_seconds(args: argparse.Namespace) -> float:
+    return 0.0 if args.no_wait else float(args.wait)
+
+
+def add_wait_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--wait",
+        type=float,
+        default=lock.default_wait_seconds(),
+        metavar="SECONDS",
+        help="when another run holds the warehouse, wait at most this long for it "
+        "(default: KUNTASEURANTA_LOCK_WAIT or 3600)",
+    )
+    group.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="refuse at once when another run holds the warehouse",
+    )
+
+
+def waiting_printer(wait: float):
+    """What a command prints while it waits for another run to free the warehouse."""
+
+    def waiting(holder: lock.Holder | None) -> None:
+        print(f"{lock.waiting_line(holder, wait)}; --no-wait refuses at once ...", flush=True)
+
+    return waiting
+
+
+def unchanged_line(layout: Layout, before: str | None, what: str) -> str:
+    """Whether what readers see changed, from the one link a publication switches."""
+    after = current_target(layout)
+    if after == before:
+        return f"{what}. The published warehouse is unchanged: {shown(layout.published)}"
+    return (
+        f"{what}, but the published warehouse changed during the run: now {after} "
+        f"(was {before}); see `warehouse status`"
+    )
+
+
+def completeness_lines(con, periods: list[str] | None = None) -> list[str]:
+    """'HEINOLA 2023-06: 2 of 3 delivered (missing: TETO)' for each municipality and
+    period whose departments deliver separately."""
+    rows = con.execute(
+        """
+        select reporting_period, municipality_code, completeness_label, missing_scope_codes
+        from marts.fct_delivery_completeness
+        where org_code = municipality_code
+        order by municipality_code, reporting_period
+        """
+    ).fetchall()
+    return [
+        f"{municipality} {label}" + (f" (missing: {missing})" if missing else "")
+        for period, municipality, label, missing in rows
+        if periods is None or period in periods
+    ]

@@ -1,0 +1,278 @@
+"""`warehouse run [DELIVERY_DIR ...] [--period YYYY-MM] [--scope ORG_CODE] [--full-refresh]
+[--wait S | --no-wait]`: load deliveries and build, check and publish the warehouse.
+
+The run itself is orchestration.pipeline.run; this module holds the warehouse's lock
+around it and prints its typed result: what was loaded, what reconciles, what was
+published or why not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from orchestration.cli.common import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    add_wait_options,
+    completeness_lines,
+    period_arg,
+    shown,
+    unchanged_line,
+    wait_seconds,
+    waiting_printer,
+)
+from orchestration.ingest.periods import ReportingPeriod, period_outside_warehouse
+from orchestration.warehouse import lock
+from orchestration.warehouse.failures import describe_exception
+from orchestration.warehouse.paths import (
+    DEFAULT_DELIVERY_DIR,
+    PROJECT_ROOT,
+    warehouse_path,
+    working_path,
+)
+from orchestration.warehouse.publish import (
+    DamagedWarehouse,
+    Layout,
+    current_generation,
+    current_target,
+    held_for_run,
+    layout_for,
+)
+
+if TYPE_CHECKING:
+    from orchestration.pipeline import Figure, RunResult
+
+# A report prints about a hundred rounded figures; a large city's has thousands.
+MAX_ROUNDING_SHOWN = 100
+
+
+def run_periods(args: argparse.Namespace) -> dict[str, list[Path]] | str:
+    """period -> folders for the run, or what is wrong with the arguments.
+
+    A period may have several deliveries (one per scope: the city's departments, other
+    cities); a run may load several periods, in any months, e.g. years of history."""
+    folders = [Path(f) for f in args.delivery_dirs] or [DEFAULT_DELIVERY_DIR]
+    if args.period and len(folders) > 1:
+        return "--period names the period of one folder; name several folders YYYY-MM"
+    periods: dict[str, list[Path]] = {}
+    seen: set[Path] = set()
+    for folder in folders:
+        period = period_arg(args.period) or ReportingPeriod.from_folder(folder)
+        if period is None:
+            return (
+                f"{folder}: cannot tell the reporting period: name the folder YYYY-MM "
+                "(the last month of the year-to-date span, e.g. 2023-04) or give --period"
+            )
+        outside = period_outside_warehouse(period)
+        if outside:
+            return f"{folder}: {outside}"
+        if not folder.is_dir():
+            return f"{folder}: no such delivery folder"
+        if folder.resolve() in seen:
+            return f"{folder} is named twice"
+        seen.add(folder.resolve())
+        periods.setdefault(str(period), []).append(folder)
+    return dict(sorted(periods.items()))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    periods = run_periods(args)
+    if isinstance(periods, str):
+        print(f"error: {periods}", file=sys.stderr)
+        return EXIT_USAGE
+    for period, folders in periods.items():
+        for folder in folders:
+            print(f"Delivery:  {shown(folder)} (reporting period {period})")
+    print(f"Warehouse: {shown(warehouse_path())}")
+    layout = layout_for(warehouse_path(), working_path())
+    run_id = str(uuid.uuid4())  # known before the run starts: the lock names it
+    wait = wait_seconds(args)
+    before = current_target(layout)
+    try:
+        with held_for_run(layout, run_id, wait, on_wait=waiting_printer(wait)) as notes:
+            for note in notes:
+                print(f"Found:     {note}")
+            # Adopting an old single-file warehouse changes no published byte.
+            before = current_target(layout)
+            return _execute_run(args, periods, layout, run_id, before)
+    except lock.WarehouseBusy as busy:
+        print(f"REFUSED: {busy}.")
+        print(unchanged_line(layout, before, "Nothing was loaded"))
+        return EXIT_REFUSED
+    except DamagedWarehouse as damaged:
+        print(f"REFUSED: {damaged}")
+        return EXIT_REFUSED
+    except OSError as exc:  # the lock or the recovery could not write the warehouse folder
+        print(f"FAILED before the run started: {describe_exception(exc)}")
+        print(unchanged_line(layout, before, "Nothing was loaded"))
+        return EXIT_REFUSED
+
+
+def _execute_run(
+    args: argparse.Namespace,
+    periods: dict[str, list[Path]],
+    layout: Layout,
+    run_id: str,
+    before: str | None,
+) -> int:
+    from orchestration import pipeline  # Dagster and the definitions: only for a run
+
+    result = pipeline.run(
+        pipeline.RunRequest(periods, args.scope or "", bool(args.full_refresh), run_id)
+    )
+    _print_loads(result)
+    _print_reconciliation(result)
+    _print_stage_times(result)
+    if not result.succeeded or not result.published:
+        _print_failure(result, layout, before)
+        return EXIT_REFUSED
+    generation = current_generation(layout)
+    print(
+        f"Run {result.run_id} succeeded. Published {shown(layout.published)} "
+        f"(read-only for readers), the marts as Parquet and the interim reports together, "
+        f"as {generation.id if generation else '?'}."
+    )
+    for html in result.reports:
+        print(f"  Interim report (HTML): {shown(html)}")
+        print(f"  Interim report (PDF):  {shown(html.with_suffix('.pdf'))}")
+    if result.reports_not_rendered:
+        print(
+            f"  Reports not rendered for {result.reports_not_rendered} (a run renders its "
+            "latest periods' reports): `warehouse report --period YYYY-MM`"
+        )
+    _print_completeness(layout)
+    return EXIT_OK
+
+
+def _print_failure(result: RunResult, layout: Layout, before: str | None) -> None:
+    for problem in result.problems:
+        if problem.refused:
+            print(f"REFUSED: {problem.message}")
+        else:
+            print(f"FAILED in {problem.stage}: {problem.message}")
+    if not result.checks_passed:
+        print("REFUSED: figures do not reconcile (marked ! above).")
+    if result.succeeded and not result.published:
+        print(f"FAILED: the run did not reach publication (skipped: {', '.join(result.skipped)}).")
+    if current_target(layout) != before:
+        print(
+            f"Run {result.run_id} failed after publishing {shown(layout.published)} "
+            f"({current_target(layout)})."
+        )
+        return
+    print(unchanged_line(layout, before, f"Run {result.run_id} failed; nothing was published"))
+    if layout.working.exists():
+        print(f"  The run's working file is kept for inspection: {shown(layout.working)}")
+
+
+def _print_loads(result: RunResult) -> None:
+    """What the run loaded into raw, and what dbt built."""
+    for load in result.loads:
+        print(f"  {load.table:<24} {load.rows:>5} rows {load.status:<9} from {load.source_file}")
+    if not result.loads:
+        return
+    total = result.rows_loaded
+    print(f"{total} new rows loaded." if total else "Nothing new: every extract was loaded before.")
+    if result.models_built:
+        marts = sorted(m for m in result.models_built if m.startswith(("fct_", "dim_", "bridge_")))
+        print(f"dbt built {len(result.models_built)} models and seeds; marts: {', '.join(marts)}")
+
+
+def _number(text: str | None) -> str:
+    if text is None:
+        return "-"
+    value = Decimal(text)
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+def _figure_line(marker: str, figure: Figure) -> str:
+    return (
+        f"    {marker} {figure.org_code:<6} {figure.statement:<14} "
+        f"{figure.line_code:<28} {figure.measure:<30} "
+        f"expected {_number(figure.expected):>12}  "
+        f"computed {_number(figure.computed):>12}  "
+        f"difference {_number(figure.difference):>7}  "
+        f"tolerance {_number(figure.tolerance)}"
+    )
+
+
+def _print_reconciliation(result: RunResult) -> None:
+    """Each reconciliation check with its failing figures, then every rounding difference."""
+    if not result.checks:
+        return
+    print("Reconciliation (Great Expectations, blocking publication):")
+    evidence, rounding = None, []
+    for check in result.checks:
+        print(f"  {check.summary}")
+        if check.evidence is None:
+            continue
+        evidence = check.evidence
+        for figure in check.failing:
+            print(_figure_line("!", figure))
+        rounding += check.rounding
+    if rounding:
+        print(f"  Rounding differences within tolerance ({len(rounding)}):")
+        for figure in rounding[:MAX_ROUNDING_SHOWN]:
+            print(_figure_line("~", figure))
+        if len(rounding) > MAX_ROUNDING_SHOWN:
+            print(
+                f"    ... and {len(rounding) - MAX_ROUNDING_SHOWN} more: every one is in the "
+                "evidence below and in marts.fct_control_total_reconciliation"
+            )
+    if evidence:
+        print(f"  Evidence (JSON and data docs): {shown(evidence)}")
+
+
+def _print_stage_times(result: RunResult) -> None:
+    if result.stage_seconds:
+        shown_times = ", ".join(
+            f"{stage} {seconds:.1f} s" for stage, seconds in result.stage_seconds.items()
+        )
+        print(f"Step times: {shown_times}")
+
+
+def _print_completeness(layout: Layout) -> None:
+    import duckdb
+
+    generation = current_generation(layout)
+    loads = generation.manifest.get("loads", []) if generation else []
+    periods = sorted({load["reporting_period"] for load in loads})
+    if not periods:
+        return
+    with duckdb.connect(str(layout.published), read_only=True) as con:
+        lines = completeness_lines(con, periods)
+    for line in lines:
+        print(f"  Delivered: {line}")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser("run", help="load a delivery folder and build the warehouse")
+    run.add_argument(
+        "delivery_dirs",
+        nargs="*",
+        metavar="DELIVERY_DIR",
+        help="folder of extracts named YYYY-MM after its last month (default: "
+        f"{DEFAULT_DELIVERY_DIR.relative_to(PROJECT_ROOT)}); several folders load in one run: "
+        "the deliveries of several departments or cities, or years of history",
+    )
+    run.add_argument("--period", help="reporting period YYYY-MM (default: the folder name)")
+    run.add_argument(
+        "--scope",
+        metavar="ORG_CODE",
+        help="the unit the delivery covers (a department, a board, the whole municipality), "
+        "where its organisation file does not say it by its shape",
+    )
+    add_wait_options(run)
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every model from raw, not only the periods whose deliveries changed "
+        "(after a change of reference data such as the chart of accounts)",
+    )
+    run.set_defaults(func=cmd_run)
