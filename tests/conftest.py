@@ -1,11 +1,17 @@
+from __future__ import annotations
+
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR
+
+if TYPE_CHECKING:  # the definitions load only once the session's dbt manifest is ready
+    from orchestration.pipeline import RunResult
 
 
 @pytest.fixture
@@ -40,6 +46,8 @@ class PipelineRun:
     output: str
     published: Path
     seconds: float
+    # What orchestration.pipeline.run returned to the CLI (None: the run never started).
+    result: RunResult | None = None
 
 
 def worker_working_file() -> Path:
@@ -59,17 +67,27 @@ def run_pipeline(folder: Path | list[Path], published: Path, *options: str) -> P
     import contextlib
     import io
 
+    from orchestration import pipeline
     from orchestration.cli import main
 
     out = io.StringIO()
+    results: list[RunResult] = []
+    real_run = pipeline.run
+
+    def recording(request: pipeline.RunRequest) -> RunResult:
+        results.append(real_run(request))
+        return results[-1]
+
     started = time.monotonic()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
+        mp.setattr(pipeline, "run", recording)
         mp.setenv("KUNTASEURANTA_WAREHOUSE", str(published))
         mp.setenv("KUNTASEURANTA_WORKING", str(worker_working_file()))
         mp.delenv("DAGSTER_HOME", raising=False)
         folders = folder if isinstance(folder, list) else [folder]
         code = main(["run", *(str(f) for f in folders), *options])
-    return PipelineRun(code, out.getvalue(), published, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    return PipelineRun(code, out.getvalue(), published, seconds, results[0] if results else None)
 
 
 @pytest.fixture(scope="session")

@@ -195,6 +195,35 @@ def test_unreconciled_deliveries_are_named_scope_by_scope_and_not_published(
     assert run.published.read_bytes() == unreconciled_run.published_before  # byte for byte
 
 
+def test_the_run_result_the_cli_reads_is_typed(
+    embedded_run: PipelineRun, unreconciled_run: RefusedRun
+):
+    """What orchestration.pipeline.run hands the CLI: the loads, the checks with their
+    figures, the publication and the stage times, for a published and a refused run."""
+    published = embedded_run.result
+    assert published is not None and published.succeeded and published.published
+    ledger = next(load for load in published.loads if load.table == "raw/ledger")
+    assert (ledger.rows, ledger.status, ledger.source_file) == (184, "loaded", "ledger.csv")
+    assert published.rows_loaded == 844
+    assert [c.name for c in published.checks] == sorted(CHECKS) and published.checks_passed
+    assert sum(len(c.rounding) for c in published.checks) == 88
+    assert not any(c.failing for c in published.checks) and not published.problems
+    assert [r.name for r in published.reports] == ["osavuosikatsaus_2023-03_HEINOLA_HYTO.html"]
+    # Dagster's step statistics: every stage ran, and together within the run's time.
+    assert set(published.stage_seconds) == {"load", "dbt", "checks", "report", "publish"}
+    assert all(s > 0 for s in published.stage_seconds.values())
+    assert sum(published.stage_seconds.values()) < embedded_run.seconds
+
+    refused = unreconciled_run.run.result
+    assert refused is not None and not refused.published and not refused.checks_passed
+    leaf = next(c for c in refused.checks if c.name == "leaf_figures_match_control")
+    figure = ("VAKA", "palvelujen_ostot", "actual")
+    vaka = next(f for f in leaf.failing if (f.org_code, f.line_code, f.measure) == figure)
+    assert (Decimal(vaka.expected), Decimal(vaka.computed)) == (-310811, -311811)
+    assert Decimal(vaka.difference) == -1000
+    assert "publish" not in refused.stage_seconds
+
+
 def test_a_wrong_figure_is_not_reproduced(unreconciled_run: RefusedRun):
     # The gate refuses to publish that run (the test above); the marts in the
     # run's working file show why. The welfare division's fault: VAKA's Palvelujen ostot.
