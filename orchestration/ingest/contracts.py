@@ -16,8 +16,12 @@ from typing import Any
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.ingest.reading import parse_date, parse_decimal, parse_integer
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-_ACCOUNT = re.compile(r"^[0-9]{4,10}$")
+# What a code and an account number look like: one pattern each, matched whole, used by
+# Column.parse and, in SQL, by the bulk path (bulk.py).
+CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
+ACCOUNT_PATTERN = r"[0-9]{4,10}"
+_CODE = re.compile(CODE_PATTERN)
+_ACCOUNT = re.compile(ACCOUNT_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -57,16 +61,16 @@ class Column:
                 )
             return value
         if self.type == "code":
-            if not _CODE.match(value):
+            if not _CODE.fullmatch(value):
                 raise ValueError(f"'{value}' is not a code (letters, digits, '_', '-', '.')")
             return value
         if self.type == "account":
-            if not _ACCOUNT.match(value):
+            if not _ACCOUNT.fullmatch(value):
                 raise ValueError(f"'{value}' is not an account number (4 to 10 digits)")
             return value
         if self.type == "codes":
             codes = [c.strip() for c in value.split("|")]
-            bad = [c for c in codes if not _CODE.match(c)]
+            bad = [c for c in codes if not _CODE.fullmatch(c)]
             if bad:
                 raise ValueError(f"'{value}' is not a '|'-separated list of codes")
             return "|".join(codes)

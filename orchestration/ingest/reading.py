@@ -374,6 +374,7 @@ def read_plain_bytes(path: Path) -> bytes:
 
 
 EMPTY_FILE = "the file is empty; expected a header and rows"
+NO_ROWS = "the file has a header but no rows; expected at least one row"
 
 
 def is_empty(head: bytes) -> bool:
