@@ -22,6 +22,7 @@ import io
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -30,20 +31,30 @@ import duckdb
 import pandas as pd
 from duckdb.value.constant import StructValue
 
-from orchestration.ingest.contracts import Column, Contract
+from orchestration.ingest.contracts import (
+    ACCOUNT_PATTERN,
+    CODE_PATTERN,
+    Column,
+    Contract,
+    PeriodRule,
+)
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.ingest.reading import (
-    _CP1252_UNDEFINED,
-    DECIMAL_COMMA_HINT,
+    EMPTY_FILE,
     MAX_ERRORS_PER_FILE,
+    NO_ROWS,
+    EncodingSniffer,
     ExtractError,
     ExtractRefused,
-    detect_delimiter,
+    is_empty,
     max_extract_bytes,
     open_plain,
     plain_file_problem,
+    read_header,
+    records,
     refused_file,
     too_large_problem,
+    width_error,
 )
 
 MAX_ERRORS = MAX_ERRORS_PER_FILE
@@ -55,7 +66,6 @@ class BulkSource:
     """What the first pass over a bulk file found: enough to load it with DuckDB."""
 
     path: Path  # the file as delivered
-    readable: Path  # what DuckDB reads: the file itself, or a UTF-8 copy of it
     sha256: str
     encoding: str
     delimiter: str
@@ -78,61 +88,45 @@ class BulkReferences:
 def inspect(path: Path) -> BulkSource:
     """One streaming pass: hash, encoding, line count and header, in bounded memory.
 
-    A file that is not UTF-8 is Windows-1252 (as for every extract); it is copied to a
-    UTF-8 file beside the system's temporary files for DuckDB to read.
+    The encoding and the header are decided by the rules of every extract
+    (reading.EncodingSniffer, reading.read_header), so a file is refused or read here
+    exactly as it would be read whole. Nothing is written: the UTF-8 copy DuckDB reads
+    of a Windows-1252 file exists only while the file is loaded (see `decoded`).
     """
     name = path.name
     digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    is_utf8 = True
-    has_bom = False
+    sniffer = EncodingSniffer(name)
     lines = 0
-    offset = 0
     head = b""
+    last = b""
+    blank = True
     with open_plain(path) as f:
         for chunk in _chunks(f, path):
-            if offset == 0:
-                has_bom = chunk.startswith(codecs.BOM_UTF8)
-            if len(head) < 65536:
-                head += chunk[: 65536 - len(head)]
+            if len(head) < _HEAD:
+                head += chunk[: _HEAD - len(head)]
+            blank = blank and is_empty(chunk)
             digest.update(chunk)
+            sniffer.feed(chunk)
             lines += chunk.count(b"\n")
-            if b"\x00" in chunk:
-                raise ExtractRefused(
-                    [
-                        ExtractError(
-                            name,
-                            0,
-                            "",
-                            "NUL byte: the file is binary or UTF-16; expected a CSV file saved "
-                            "as UTF-8 or Windows-1252",
-                        )
-                    ]
-                )
-            if is_utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    is_utf8 = False
-            offset += len(chunk)
-    if is_utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            is_utf8 = False
-    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
-        raise ExtractRefused(
-            [ExtractError(name, 0, "", "the file is empty; expected a header and rows")]
-        )
-    if head and not head.endswith(b"\n"):
+            last = chunk
+    if blank:
+        raise ExtractRefused([ExtractError(name, 0, "", EMPTY_FILE)])
+    encoding = sniffer.finish()
+    if not last.endswith(b"\n"):
         lines += 1  # the last line has no line break
-    encoding = ("utf-8-sig" if has_bom else "utf-8") if is_utf8 else "cp1252"
-    first_line = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
-    delimiter = detect_delimiter(first_line.rstrip("\r"), name)
-    header = [h.strip().strip('"').strip() for h in first_line.rstrip("\r").split(delimiter)]
-    # The copy is made last: nothing refused after it, so none is left behind.
-    readable = path if is_utf8 else _transcode_cp1252(path)
-    return BulkSource(path, readable, digest.hexdigest(), encoding, delimiter, header, lines)
+    delimiter, header = read_header(_head_text(head, encoding), name)
+    return BulkSource(path, digest.hexdigest(), encoding, delimiter, header, lines)
+
+
+# The start of a file read for its header: the header of any extract fits many times over.
+_HEAD = 65536
+
+
+def _head_text(head: bytes, encoding: str) -> str:
+    """The first lines of the file, decoded; a character cut at the end is dropped."""
+    if encoding == "utf-8-sig":
+        head = head[3:]
+    return codecs.getincrementaldecoder(encoding)().decode(head)
 
 
 def _chunks(f: BinaryIO, path: Path) -> Iterator[bytes]:
@@ -147,42 +141,38 @@ def _chunks(f: BinaryIO, path: Path) -> Iterator[bytes]:
         yield chunk
 
 
-def _transcode_cp1252(path: Path) -> Path:
-    target = Path(tempfile.mkdtemp(prefix="kuntaseuranta-")) / (path.stem + ".utf8.csv")
+_CHANGED = "the file changed after it was validated; deliver it again once it is complete"
+
+
+@contextmanager
+def decoded(source: BulkSource) -> Iterator[Path]:
+    """The file as DuckDB reads it, UTF-8, for the duration of the block: the file itself,
+    or for a Windows-1252 file a UTF-8 copy in a temporary directory that is removed when
+    the block ends, however it ends. The copy is checked to be of the bytes inspected."""
+    if source.encoding != "cp1252":
+        yield source.path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="kuntaseuranta-"))
     try:
-        _write_utf8_copy(path, target)
-    except BaseException:
-        shutil.rmtree(target.parent, ignore_errors=True)
-        raise
-    return target
+        target = folder / (source.path.stem + ".utf8.csv")
+        _write_utf8_copy(source, target)
+        yield target
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def _write_utf8_copy(path: Path, target: Path) -> None:
-    with open_plain(path) as source, target.open("wb") as sink:
-        line = 1
-        for chunk in _chunks(source, path):
-            undefined = next((b for b in chunk if b in _CP1252_UNDEFINED), None)
-            if undefined is not None:
-                line += chunk[: chunk.index(undefined)].count(b"\n")
-                raise ExtractRefused(
-                    [
-                        ExtractError(
-                            path.name,
-                            line,
-                            "",
-                            f"undecodable byte 0x{undefined:02X}: the file is neither UTF-8 "
-                            "nor Windows-1252",
-                        )
-                    ]
-                )
-            line += chunk.count(b"\n")
-            sink.write(chunk.decode("cp1252").encode("utf-8"))
-
-
-def release(source: BulkSource) -> None:
-    """Remove the UTF-8 copy of a Windows-1252 file, if one was made."""
-    if source.readable != source.path:
-        shutil.rmtree(source.readable.parent, ignore_errors=True)
+def _write_utf8_copy(source: BulkSource, target: Path) -> None:
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("cp1252")()
+    with open_plain(source.path) as f, target.open("wb") as sink:
+        for chunk in _chunks(f, source.path):
+            digest.update(chunk)
+            try:
+                sink.write(decoder.decode(chunk).encode("utf-8"))
+            except UnicodeDecodeError:
+                raise refused_file(source.path, _CHANGED) from None
+    if digest.hexdigest() != source.sha256:
+        raise refused_file(source.path, _CHANGED)
 
 
 # --- SQL for the fast path ------------------------------------------------------------
@@ -207,7 +197,7 @@ class _Scan:
     params: dict[str, Any]
 
 
-def _scan(source: BulkSource, rejects: str) -> _Scan:
+def _scan(source: BulkSource, readable: Path, rejects: str) -> _Scan:
     columns = {h: "VARCHAR" for h in source.header}
     # A STRUCT given with its type: a plain dict with the keys 'key' and 'value' would be
     # taken for a MAP, which read_csv refuses.
@@ -219,7 +209,7 @@ def _scan(source: BulkSource, rejects: str) -> _Scan:
         "rejects_scan = $csv_rejects_scan)"
     )
     params = {
-        "csv_path": str(source.readable),
+        "csv_path": str(readable),
         "csv_delimiter": source.delimiter,
         "csv_columns": columns_value,
         "csv_rejects": rejects,
@@ -234,6 +224,8 @@ def _scan(source: BulkSource, rejects: str) -> _Scan:
 # it is left to the Python rule, which refuses it; so are spaces, signs and everything else.
 _PLAIN_DECIMAL = "-?([0-9]+([.,]([0-9]{1,2}|[0-9]{4}))?|(0[0-9]*|[1-9][0-9]{3,})[.,][0-9]{3})"
 _PLAIN_INTEGER = "[0-9]{1,9}"
+# Codes and account numbers as the contract reads them (after the fast path's trim).
+_PATTERNS = {"code": CODE_PATTERN, "account": ACCOUNT_PATTERN}
 
 
 def _fast_value(column: Column, source_column: str, exact: bool = False) -> str:
@@ -268,22 +260,26 @@ def _value_ok(column: Column) -> str:
         return f"{name} in ({', '.join(_literal(a) for a in column.allowed)})"
     if column.type == "decimal":
         return f"{name} is not null and abs({name}) < 1e14"
+    if column.type in _PATTERNS:
+        pattern = f"regexp_full_match({name}, {_literal(_PATTERNS[column.type])})"
+        return pattern if column.required else f"({name} is null or {pattern})"
     if column.required or column.type in ("integer",):
         return f"{name} is not null"
     return "true"
 
 
-def _row_rules(period: ReportingPeriod) -> str:
-    """The reporting-period rules of a year-to-date ledger figure, as SQL.
-
-    Mirrors contracts._year_to_date_figure, which words the errors."""
-    year, month = period.fiscal_year, period.month
-    return (
-        "period between 1 and 12"
-        f" and fiscal_year in ({year}, {year - 1})"
-        f" and not (scenario = 'budget' and fiscal_year <> {year})"
-        f" and not (scenario = 'actual' and fiscal_year = {year} and period > {month})"
-    )
+def _row_rules(contract: Contract, period: ReportingPeriod) -> str:
+    """The contract's row rules as one SQL predicate: each rule gives its own (see
+    contracts.PeriodRule), true exactly when its Python check, which words the errors,
+    finds nothing."""
+    predicates = []
+    for rule in contract.row_checks:
+        if not isinstance(rule, PeriodRule):
+            raise NotImplementedError(
+                f"a bulk extract's row rules must be declared as PeriodRule ({contract.kind})"
+            )
+        predicates.append(f"({rule.sql(period)})")
+    return " and ".join(predicates) or "true"
 
 
 def load_bulk(
@@ -300,13 +296,18 @@ def load_bulk(
     Raises ExtractRefused, listing the problems with file, line and column, when the file
     breaks its contract; the caller rolls the transaction back.
     """
-    header_of = {h.lower(): h for h in source.header}
     # DuckDB reads the file by its name: it must still be the plain file inspected.
-    problem = plain_file_problem(source.readable)
+    problem = plain_file_problem(source.path)
     if problem:
         raise refused_file(source.path, problem)
+    with decoded(source) as readable:
+        return _load(con, contract, source, readable, references, period, lineage)
+
+
+def _load(con, contract, source, readable: Path, references, period, lineage) -> int:
+    header_of = {h.lower(): h for h in source.header}
     rejects = f"_rejects_{lineage['_load_id']}"
-    scan = _scan(source, rejects)
+    scan = _scan(source, readable, rejects)
     # Rows are identified by their key, not their position: DuckDB may load them in any
     # order, which lets it load in parallel in less memory.
     con.execute("SET preserve_insertion_order = false")
@@ -314,16 +315,20 @@ def load_bulk(
         _insert_fast(con, contract, scan, header_of, lineage)
     finally:
         con.execute("RESET preserve_insertion_order")
-    structural = _structural_errors(con, rejects, source, len(source.header))
+    structural = _structural_errors(con, rejects, source, readable)
     if structural:
-        raise ExtractRefused(structural[:MAX_ERRORS])
+        raise ExtractRefused(structural)
     load_id = lineage["_load_id"]
     rows, anomalies = _fast_checks(con, contract, load_id, period, references)
+    if rows == 0:
+        raise ExtractRefused([ExtractError(source.path.name, 0, "", NO_ROWS)])
     if anomalies == 0:
         return rows
     # Something needs a closer look: start over for this file, with line numbers.
     con.execute(f"DELETE FROM {contract.table_name} WHERE _load_id = ?", [load_id])
-    return _load_exact(con, contract, source, header_of, period, references, lineage, scan)
+    return _load_exact(
+        con, contract, source, readable, header_of, period, references, lineage, scan
+    )
 
 
 _LINEAGE = ("_load_id", "_reporting_period", "_source_file", "_source_sha256", "_loaded_at")
@@ -351,17 +356,17 @@ def _insert_fast(con, contract, scan: _Scan, header_of, lineage) -> None:
     )
 
 
+# How DuckDB's rejects read when the Python reader finds nothing wrong with the file.
 _REJECT_MESSAGES = {
-    "MISSING COLUMNS": "truncated row: fewer fields than the header's {width}",
-    "TOO MANY COLUMNS": "too many fields: more than the header's {width}",
-    "UNQUOTED VALUE": 'malformed CSV quoting; expected every quoted field to end with a closing "',
-    "INVALID STATE": 'malformed CSV quoting; expected every quoted field to end with a closing "',
     "LINE SIZE OVER MAXIMUM": "the line is too long to be a ledger row",
     "INVALID ENCODING": "characters that are not UTF-8",
 }
 
 
-def _structural_errors(con, rejects: str, source: BulkSource, width: int) -> list[ExtractError]:
+def _structural_errors(con, rejects: str, source: BulkSource, readable: Path) -> list[ExtractError]:
+    """Records DuckDB could not split into the header's fields. The file is then read by
+    the reader of every extract, so the errors are those a small file gets (malformed
+    quoting, a truncated row, too many fields), worded the same."""
     try:
         found = con.execute(
             f"SELECT line, error_type::varchar FROM {_quoted(rejects)} ORDER BY line "
@@ -372,17 +377,31 @@ def _structural_errors(con, rejects: str, source: BulkSource, width: int) -> lis
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_quoted(rejects)}")
         con.execute(f"DROP TABLE IF EXISTS {_quoted(rejects + '_scan')}")
-    hint = DECIMAL_COMMA_HINT if source.delimiter == "," else ""
-    return [
-        ExtractError(
-            source.path.name,
-            int(line),
-            "",
-            _REJECT_MESSAGES.get(kind, kind.lower()).format(width=width)
-            + (hint if kind == "TOO MANY COLUMNS" else ""),
-        )
+    if not found:
+        return []
+    name, width = source.path.name, len(source.header)
+    errors: list[ExtractError] = []
+    with _records(source, readable) as rows:
+        for line, record in rows:
+            if len(errors) >= MAX_ERRORS:
+                errors.append(ExtractError(name, 0, "", "too many errors; stopped reading"))
+                break
+            error = width_error(name, line, record, width, source.delimiter)
+            if error is not None:
+                errors.append(error)
+    return errors or [
+        ExtractError(name, int(line), "", _REJECT_MESSAGES.get(kind, kind.lower()))
         for line, kind in found
     ]
+
+
+@contextmanager
+def _records(source: BulkSource, readable: Path) -> Iterator[Iterator[tuple[int, list[str]]]]:
+    """The records after the header, read as every extract is (reading.records)."""
+    with io.TextIOWrapper(open_plain(readable), encoding="utf-8-sig", newline="") as f:
+        rows = records(f, source.delimiter, source.path.name)
+        next(rows, None)  # the header
+        yield rows
 
 
 def _references_sql(con, references: BulkReferences) -> None:
@@ -444,7 +463,7 @@ def _fast_checks(con, contract, load_id, period, references) -> tuple[int, int]:
     (rows, bad_values), *_ = con.execute(
         f"""
         SELECT count(*), count(*) FILTER (WHERE NOT coalesce(({values_ok}) AND
-            ({_row_rules(period)}), false))
+            ({_row_rules(contract, period)}), false))
         FROM {table} WHERE {mine}
         """,
         this_load,
@@ -467,7 +486,9 @@ def _fast_checks(con, contract, load_id, period, references) -> tuple[int, int]:
 # --- the exact path -------------------------------------------------------------------
 
 
-def _load_exact(con, contract, source, header_of, period, references, lineage, scan: _Scan) -> int:
+def _load_exact(
+    con, contract, source, readable, header_of, period, references, lineage, scan: _Scan
+) -> int:
     """Read the file with line numbers; check the doubtful rows with the Python rules."""
     name = source.path.name
     lines = "_bulk_lines"
@@ -482,7 +503,7 @@ def _load_exact(con, contract, source, header_of, period, references, lineage, s
         scan.params,
     )
     record_count = con.execute(f"SELECT count(*) FROM {lines}").fetchall()[0][0]
-    line_of = _line_mapper(source, record_count)
+    line_of = _line_mapper(source, readable, record_count)
     converted = ", ".join(
         f"{_fast_value(c, 'text_' + c.name, exact=True)} AS {_quoted(c.name)}"
         for c in contract.columns
@@ -491,7 +512,7 @@ def _load_exact(con, contract, source, header_of, period, references, lineage, s
         f"CREATE OR REPLACE TEMP TABLE _bulk_typed AS SELECT _record, {converted} FROM {lines}"
     )
     values_ok = " AND ".join(_value_ok(c) for c in contract.columns)
-    doubtful = _doubtful_rows(con, lines, f"({values_ok}) AND ({_row_rules(period)})")
+    doubtful = _doubtful_rows(con, lines, f"({values_ok}) AND ({_row_rules(contract, period)})")
     errors: list[ExtractError] = []
     corrections: list[dict[str, Any]] = []
     for fields_of in doubtful.to_dict("records"):
@@ -539,25 +560,15 @@ def _doubtful_rows(con, lines: str, acceptable: str) -> pd.DataFrame:
     ).fetchdf()
 
 
-def _line_mapper(source: BulkSource, record_count: int):
+def _line_mapper(source: BulkSource, readable: Path, record_count: int):
     """Record number -> physical line. One line per record unless a quoted field holds a
     line break (or blank lines sit between rows); then the lines are counted by reading
     the file as CSV, which only this slow path does."""
-    trailing_blank = _trailing_blank_lines(source.readable)
+    trailing_blank = _trailing_blank_lines(readable)
     if source.physical_lines - trailing_blank == record_count + 1:
         return lambda record: record + 1
-    import csv
-
-    starts: list[int] = []
-    with io.TextIOWrapper(open_plain(source.readable), encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f, delimiter=source.delimiter, quotechar='"')
-        line_no = 1
-        for index, record in enumerate(reader):
-            start = line_no
-            line_no = reader.line_num + 1
-            if index == 0 or not record or all(not c.strip() for c in record):
-                continue
-            starts.append(start)
+    with _records(source, readable) as rows:
+        starts = [line for line, _ in rows]
     return lambda record: starts[record - 1] if record - 1 < len(starts) else 0
 
 

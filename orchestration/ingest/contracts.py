@@ -16,8 +16,12 @@ from typing import Any
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.ingest.reading import parse_date, parse_decimal, parse_integer
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-_ACCOUNT = re.compile(r"^[0-9]{4,10}$")
+# What a code and an account number look like: one pattern each, matched whole, used by
+# Column.parse and, in SQL, by the bulk path (bulk.py).
+CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
+ACCOUNT_PATTERN = r"[0-9]{4,10}"
+_CODE = re.compile(CODE_PATTERN)
+_ACCOUNT = re.compile(ACCOUNT_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -57,16 +61,16 @@ class Column:
                 )
             return value
         if self.type == "code":
-            if not _CODE.match(value):
+            if not _CODE.fullmatch(value):
                 raise ValueError(f"'{value}' is not a code (letters, digits, '_', '-', '.')")
             return value
         if self.type == "account":
-            if not _ACCOUNT.match(value):
+            if not _ACCOUNT.fullmatch(value):
                 raise ValueError(f"'{value}' is not an account number (4 to 10 digits)")
             return value
         if self.type == "codes":
             codes = [c.strip() for c in value.split("|")]
-            bad = [c for c in codes if not _CODE.match(c)]
+            bad = [c for c in codes if not _CODE.fullmatch(c)]
             if bad:
                 raise ValueError(f"'{value}' is not a '|'-separated list of codes")
             return "|".join(codes)
@@ -152,50 +156,144 @@ def _same_period(row: dict[str, Any], period: ReportingPeriod) -> list[tuple[str
     return problems
 
 
-def _month_range(row: dict[str, Any], period: ReportingPeriod) -> list[tuple[str, str]]:
-    if not 1 <= row["period"] <= 12:
-        return [
-            (
-                "period",
+# A rule that the bulk path applies in SQL is declared once, as conditions on a row's typed
+# values: each condition is evaluated in Python (the check, which words the error) or
+# written as SQL (bulk.py's fast path over millions of rows) from the same declaration.
+
+
+def _sql_value(value: int | str) -> str:
+    return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Equals:
+    column: str
+    value: int | str
+
+    def holds(self, row: dict[str, Any]) -> bool:
+        return row[self.column] == self.value
+
+    def sql(self) -> str:
+        return f'"{self.column}" = {_sql_value(self.value)}'
+
+
+@dataclass(frozen=True)
+class OneOf:
+    column: str
+    values: tuple[int | str, ...]
+
+    def holds(self, row: dict[str, Any]) -> bool:
+        return row[self.column] in self.values
+
+    def sql(self) -> str:
+        return f'"{self.column}" in ({", ".join(_sql_value(v) for v in self.values)})'
+
+
+@dataclass(frozen=True)
+class Between:
+    column: str
+    low: int
+    high: int
+
+    def holds(self, row: dict[str, Any]) -> bool:
+        return self.low <= row[self.column] <= self.high
+
+    def sql(self) -> str:
+        return f'"{self.column}" between {self.low} and {self.high}'
+
+
+@dataclass(frozen=True)
+class Implies:
+    """When every condition of `when` holds, `then` must."""
+
+    when: tuple[Condition, ...]
+    then: Condition
+
+    def holds(self, row: dict[str, Any]) -> bool:
+        return not all(c.holds(row) for c in self.when) or self.then.holds(row)
+
+    def sql(self) -> str:
+        when = " and ".join(f"({c.sql()})" for c in self.when)
+        return f"not ({when}) or ({self.then.sql()})"
+
+
+Condition = Equals | OneOf | Between | Implies
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A condition a row must meet, the column it is about and how its breach is worded."""
+
+    column: str
+    condition: Condition
+    message: Callable[[dict[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class PeriodRule:
+    """A reporting-period rule: requirements met in order, the first unmet one is the
+    row's error. Called like any row check; `sql` is the same rule as an SQL predicate
+    over the typed columns (true exactly when the check finds nothing)."""
+
+    description: str
+    requirements: Callable[[ReportingPeriod], tuple[Requirement, ...]]
+
+    def __call__(self, row: dict[str, Any], period: ReportingPeriod) -> list[tuple[str, str]]:
+        for requirement in self.requirements(period):
+            if not requirement.condition.holds(row):
+                return [(requirement.column, requirement.message(row))]
+        return []
+
+    def sql(self, period: ReportingPeriod) -> str:
+        return " and ".join(f"({r.condition.sql()})" for r in self.requirements(period))
+
+
+def _year_to_date_requirements(period: ReportingPeriod) -> tuple[Requirement, ...]:
+    year, month = period.fiscal_year, period.month
+    return (
+        Requirement(
+            "period",
+            Between("period", 1, 12),
+            lambda row: (
                 f"{row['period']} is outside 1-12; expected the month the "
-                "year-to-date figure runs to (3 = January-March)",
-            )
-        ]
-    return []
+                "year-to-date figure runs to (3 = January-March)"
+            ),
+        ),
+        Requirement(
+            "fiscal_year",
+            OneOf("fiscal_year", (year, year - 1)),
+            lambda row: (
+                f"{row['fiscal_year']} does not belong to reporting period {period}; "
+                f"expected {year} or the prior year {year - 1}"
+            ),
+        ),
+        Requirement(
+            "fiscal_year",
+            Implies((Equals("scenario", "budget"),), Equals("fiscal_year", year)),
+            lambda row: (
+                f"budget for {row['fiscal_year']} in a delivery for {period}; "
+                f"expected the budget of {year}"
+            ),
+        ),
+        Requirement(
+            "period",
+            Implies(
+                (Equals("scenario", "actual"), Equals("fiscal_year", year)),
+                Between("period", 1, month),
+            ),
+            lambda row: (
+                f"actual up to month {row['period']} lies after the reporting period "
+                f"{period}; expected at most {month}"
+            ),
+        ),
+    )
 
 
-def _year_to_date_figure(row: dict[str, Any], period: ReportingPeriod) -> list[tuple[str, str]]:
-    """Actuals run to the reporting month (or any month of the prior year);
-    budgets belong to the reporting year."""
-    problems = _month_range(row, period)
-    if problems:
-        return problems
-    year, month, scenario = row["fiscal_year"], row["period"], row["scenario"]
-    if year not in (period.fiscal_year, period.fiscal_year - 1):
-        return [
-            (
-                "fiscal_year",
-                f"{year} does not belong to reporting period {period}; expected "
-                f"{period.fiscal_year} or the prior year {period.fiscal_year - 1}",
-            )
-        ]
-    if scenario == "budget" and year != period.fiscal_year:
-        return [
-            (
-                "fiscal_year",
-                f"budget for {year} in a delivery for {period}; "
-                f"expected the budget of {period.fiscal_year}",
-            )
-        ]
-    if scenario == "actual" and year == period.fiscal_year and month > period.month:
-        return [
-            (
-                "period",
-                f"actual up to month {month} lies after the reporting period "
-                f"{period}; expected at most {period.month}",
-            )
-        ]
-    return []
+_year_to_date_figure = PeriodRule(
+    "Actuals run to the reporting month (or any month of the prior year); budgets belong "
+    "to the reporting year.",
+    _year_to_date_requirements,
+)
 
 
 _PERCENT_MEASURES = {"realised_pct"}

@@ -20,7 +20,9 @@ class ParsedExtract:
     encoding: str
     delimiter: str
     rows: list[dict[str, Any]]  # typed values, plus "_source_line"
-    # A bulk extract's rows are read by DuckDB when it is loaded (orchestration/ingest/bulk.py).
+    # A bulk extract's rows are read by DuckDB when it is loaded (orchestration/ingest/bulk.py);
+    # what inspecting the file found is kept, never a copy of it (bulk.decoded makes one
+    # for the duration of the load).
     bulk_source: bulk.BulkSource | None = None
     bulk_rows: int | None = None  # known once the rows were checked
 
@@ -45,13 +47,3 @@ class Delivery:
 
     def describe(self) -> str:
         return f"{self.scope.describe()}, {self.reporting_period}"
-
-    def release_bulk(self) -> None:
-        """Remove the temporary copies of the bulk extracts (a delivery not loaded)."""
-        release_bulk(self.extracts.values())
-
-
-def release_bulk(extracts: Any) -> None:
-    for extract in extracts:
-        if extract.bulk_source is not None:
-            bulk.release(extract.bulk_source)

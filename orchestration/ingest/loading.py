@@ -408,8 +408,6 @@ def load_delivery(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    finally:
-        delivery.release_bulk()
     return results
 
 

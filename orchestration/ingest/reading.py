@@ -9,6 +9,7 @@ an error naming the file, line and column instead of being guessed.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
@@ -16,10 +17,11 @@ import io
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 # Bytes that Windows-1252 leaves undefined: a file containing them is neither
 # UTF-8 nor Windows-1252.
@@ -76,89 +78,150 @@ class RawTable:
     records: list[tuple[int, list[str]]] = field(default_factory=list)
 
 
-def _line_col_of_offset(data: bytes, offset: int) -> tuple[int, int]:
-    line = data.count(b"\n", 0, offset) + 1
-    col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-    return line, col
+_BOM = b"\xef\xbb\xbf"
+# In text decoded with errors="surrogateescape", each byte that is not UTF-8 stands as
+# U+DC80..U+DCFF; every other character above U+007F is a valid UTF-8 sequence.
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_UTF8_NON_ASCII = re.compile("[\x80-\udc7f\udd00-\U0010ffff]")
+_UNDEFINED_CP1252 = re.compile("[" + "".join(chr(0xDC00 + b) for b in _CP1252_UNDEFINED) + "]")
 
 
-def _line_col_of_char(text: str, index: int) -> tuple[int, int]:
-    line = text.count("\n", 0, index) + 1
-    col = index - (text.rfind("\n", 0, index) + 1) + 1
-    return line, col
+def _nul_error(name: str, line: int, col: int) -> ExtractRefused:
+    return ExtractRefused(
+        [
+            ExtractError(
+                name,
+                line,
+                "",
+                f"NUL byte at character {col}: the file is binary or UTF-16; "
+                "expected a CSV file saved as UTF-8 or Windows-1252",
+            )
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a character is: line, character within the line, and the byte it stands for."""
+
+    line: int
+    column: int
+    byte: int
+
+
+class EncodingSniffer:
+    """Decides the encoding of a file from its bytes, fed in chunks of any size.
+
+    The one rule for every extract, read whole or streamed: UTF-8 (with or without a
+    byte-order mark) if every byte is, otherwise Windows-1252 if no byte is one that
+    Windows-1252 leaves undefined and no part of the file is UTF-8 beyond ASCII. Anything
+    else is refused with the line and character of the first byte in question; a NUL byte
+    (a binary or UTF-16 file) is refused as soon as it is seen.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self._start = b""  # the first bytes, until it is known whether they are a BOM
+        self._bom: bool | None = None
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+        # Lines and columns of the text (characters) and of the bytes (for a NUL byte).
+        self._lines = 0
+        self._chars_in_line = 0
+        self._bytes_in_line = 0
+        self._first_not_utf8: _Place | None = None
+        self._first_undefined: _Place | None = None
+        self._utf8_non_ascii = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self._bom is None:
+            self._start += chunk
+            if len(self._start) < len(_BOM) and _BOM.startswith(self._start):
+                return  # too short to tell yet
+            chunk, self._start = self._start, b""
+            self._bom = chunk.startswith(_BOM)
+            if self._bom:
+                chunk = chunk[len(_BOM) :]
+        self._feed_bytes(chunk)
+
+    def _feed_bytes(self, chunk: bytes, final: bool = False) -> None:
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            newline = chunk.rfind(b"\n", 0, nul)
+            lines = self._lines + chunk.count(b"\n", 0, nul)
+            col = nul - newline if newline >= 0 else self._bytes_in_line + nul + 1
+            if self._bom and lines == 0:
+                col += len(_BOM)  # counted in bytes from the start of the file
+            raise _nul_error(self.name, lines + 1, col)
+        text = self._decoder.decode(chunk, final)
+        if not text.isascii():
+            self._classify(text)
+        newline_bytes = chunk.rfind(b"\n")
+        if newline_bytes >= 0:
+            self._bytes_in_line = len(chunk) - newline_bytes - 1
+        else:
+            self._bytes_in_line += len(chunk)
+        newline = text.rfind("\n")
+        self._lines += text.count("\n")
+        self._chars_in_line = (
+            len(text) - newline - 1 if newline >= 0 else self._chars_in_line + len(text)
+        )
+
+    def _place(self, text: str, index: int) -> _Place:
+        newline = text.rfind("\n", 0, index)
+        line = self._lines + text.count("\n", 0, index) + 1
+        col = index - newline if newline >= 0 else self._chars_in_line + index + 1
+        return _Place(line, col, ord(text[index]) - 0xDC00)
+
+    def _classify(self, text: str) -> None:
+        if not self._utf8_non_ascii and _UTF8_NON_ASCII.search(text):
+            self._utf8_non_ascii = True
+        if self._first_not_utf8 is None:
+            found = _NOT_UTF8.search(text)
+            if found:
+                self._first_not_utf8 = self._place(text, found.start())
+        if self._first_undefined is None and self._first_not_utf8 is not None:
+            found = _UNDEFINED_CP1252.search(text)
+            if found:
+                self._first_undefined = self._place(text, found.start())
+
+    def finish(self) -> str:
+        """The encoding of the whole file ('utf-8-sig', 'utf-8' or 'cp1252'), or raise
+        ExtractRefused."""
+        if self._bom is None:  # a file shorter than a BOM
+            chunk, self._start, self._bom = self._start, b"", False
+            self._feed_bytes(chunk)
+        self._feed_bytes(b"", final=True)
+        bad = self._first_not_utf8
+        if bad is None:
+            return "utf-8-sig" if self._bom else "utf-8"
+        if self._bom:
+            problem = (
+                f"byte 0x{bad.byte:02X} at character {bad.column} is not UTF-8, "
+                "although the file starts with a UTF-8 byte-order mark"
+            )
+        elif self._first_undefined is not None:
+            bad = self._first_undefined
+            problem = (
+                f"undecodable byte 0x{bad.byte:02X} at character {bad.column}: the file is "
+                "neither UTF-8 nor Windows-1252"
+            )
+        elif self._utf8_non_ascii:
+            problem = (
+                f"byte 0x{bad.byte:02X} at character {bad.column} is not UTF-8, but other "
+                "parts of the file are: mixed encodings cannot be read reliably; save the "
+                "file again as UTF-8"
+            )
+        else:
+            return "cp1252"
+        raise ExtractRefused([ExtractError(self.name, bad.line, "", problem)])
 
 
 def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
-    """Return (text, encoding name) or raise ExtractRefused."""
-    if b"\x00" in data:
-        line, col = _line_col_of_offset(data, data.index(b"\x00"))
-        raise ExtractRefused(
-            [
-                ExtractError(
-                    name,
-                    line,
-                    "",
-                    f"NUL byte at character {col}: the file is binary or UTF-16; "
-                    "expected a CSV file saved as UTF-8 or Windows-1252",
-                )
-            ]
-        )
-    if data.startswith(b"\xef\xbb\xbf"):
-        data_wo_bom = data[3:]
-        try:
-            return data_wo_bom.decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError as exc:
-            marked = data_wo_bom.decode("utf-8", errors="surrogateescape")
-            first_bad = next(i for i, ch in enumerate(marked) if "\udc80" <= ch <= "\udcff")
-            line, col = _line_col_of_char(marked, first_bad)
-            raise ExtractRefused(
-                [
-                    ExtractError(
-                        name,
-                        line,
-                        "",
-                        f"byte 0x{data_wo_bom[exc.start]:02X} at character {col} is not UTF-8, "
-                        "although the file starts with a UTF-8 byte-order mark",
-                    )
-                ]
-            ) from None
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    # Not UTF-8 throughout. Decoding with surrogateescape keeps the valid UTF-8
-    # characters and marks each invalid byte, so a file that is partly UTF-8 shows.
-    marked = data.decode("utf-8", errors="surrogateescape")
-    invalid = [i for i, ch in enumerate(marked) if "\udc80" <= ch <= "\udcff"]
-    undefined = next((i for i in invalid if ord(marked[i]) - 0xDC00 in _CP1252_UNDEFINED), None)
-    if undefined is not None:
-        line, col = _line_col_of_char(marked, undefined)
-        raise ExtractRefused(
-            [
-                ExtractError(
-                    name,
-                    line,
-                    "",
-                    f"undecodable byte 0x{ord(marked[undefined]) - 0xDC00:02X} at character "
-                    f"{col}: the file is neither UTF-8 nor Windows-1252",
-                )
-            ]
-        )
-    if any(ch > "\x7f" and not "\udc80" <= ch <= "\udcff" for ch in marked):
-        line, col = _line_col_of_char(marked, invalid[0])
-        raise ExtractRefused(
-            [
-                ExtractError(
-                    name,
-                    line,
-                    "",
-                    f"byte 0x{ord(marked[invalid[0]]) - 0xDC00:02X} at character {col} is not "
-                    "UTF-8, but other parts of the file are: mixed encodings cannot be read "
-                    "reliably; save the file again as UTF-8",
-                )
-            ]
-        )
-    return data.decode("cp1252"), "cp1252"
+    """Return (text, encoding name) or raise ExtractRefused (EncodingSniffer's rule)."""
+    sniffer = EncodingSniffer(name)
+    sniffer.feed(data)
+    encoding = sniffer.finish()
+    return data.decode(encoding), encoding
 
 
 def detect_delimiter(header_line: str, name: str) -> str:
@@ -310,33 +373,30 @@ def read_plain_bytes(path: Path) -> bytes:
     return data
 
 
-def read_table(path: Path) -> RawTable:
-    """Decode a CSV file and split it into records, keeping line numbers."""
-    name = path.name
-    data = read_plain_bytes(path)
-    sha256 = hashlib.sha256(data).hexdigest()
-    if not data.strip(b"\xef\xbb\xbf \t\r\n"):
-        raise ExtractRefused(
-            [ExtractError(name, 0, "", "the file is empty; expected a header and rows")]
-        )
-    text, encoding = decode_bytes(data, name)
-    first_line = text.splitlines()[0] if text else ""
-    delimiter = detect_delimiter(first_line, name)
-    reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=True
-    )
-    table = RawTable(path=path, sha256=sha256, encoding=encoding, delimiter=delimiter, header=[])
+EMPTY_FILE = "the file is empty; expected a header and rows"
+NO_ROWS = "the file has a header but no rows; expected at least one row"
+
+
+def is_empty(head: bytes) -> bool:
+    """Whether a file starting with these bytes holds nothing but a BOM and blanks."""
+    return not head.strip(b"\xef\xbb\xbf \t\r\n")
+
+
+def records(text: TextIO, delimiter: str, name: str) -> Iterator[tuple[int, list[str]]]:
+    """The CSV records of a decoded file, header first, with the physical line each
+    starts on; blank lines (Excel adds them at the end) are skipped. Quoting is strict:
+    a quoted field must end with a closing quote before the next delimiter."""
+    reader = csv.reader(text, delimiter=delimiter, quotechar='"', strict=True)
     line_no = 1
+    first = True
     try:
         for record in reader:
             start_line = line_no
             line_no = reader.line_num + 1
-            if not table.header:
-                table.header = [c.strip() for c in record]
+            if not first and (not record or all(not c.strip() for c in record)):
                 continue
-            if not record or all(not c.strip() for c in record):
-                continue  # blank lines (Excel adds them at the end) carry nothing
-            table.records.append((start_line, record))
+            first = False
+            yield start_line, record
     except csv.Error as exc:
         raise ExtractRefused(
             [
@@ -349,6 +409,44 @@ def read_table(path: Path) -> RawTable:
                 )
             ]
         ) from None
+
+
+def read_header(text: str, name: str) -> tuple[str, list[str]]:
+    """(delimiter, column names) from the start of a decoded file (without its BOM):
+    the delimiter from the first line, the names from the first CSV record, stripped."""
+    first_line = text.splitlines()[0] if text else ""
+    delimiter = detect_delimiter(first_line, name)
+    for _, record in records(io.StringIO(text, newline=""), delimiter, name):
+        return delimiter, [c.strip() for c in record]
+    return delimiter, []
+
+
+def width_error(
+    name: str, line: int, record: list[str], width: int, delimiter: str
+) -> ExtractError | None:
+    """A record with another number of fields than the header, or None."""
+    if len(record) == width:
+        return None
+    hint = DECIMAL_COMMA_HINT if len(record) > width and delimiter == "," else ""
+    what = "truncated row" if len(record) < width else "too many fields"
+    return ExtractError(name, line, "", f"{what}: {len(record)} fields, expected {width}{hint}")
+
+
+def read_table(path: Path) -> RawTable:
+    """Decode a CSV file and split it into records, keeping line numbers."""
+    name = path.name
+    data = read_plain_bytes(path)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if is_empty(data):
+        raise ExtractRefused([ExtractError(name, 0, "", EMPTY_FILE)])
+    text, encoding = decode_bytes(data, name)
+    delimiter, header = read_header(text, name)
+    table = RawTable(
+        path=path, sha256=sha256, encoding=encoding, delimiter=delimiter, header=header
+    )
+    rows = records(io.StringIO(text, newline=""), delimiter, name)
+    next(rows, None)  # the header, read above
+    table.records.extend(rows)
     return table
 
 

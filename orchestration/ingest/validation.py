@@ -15,15 +15,16 @@ from orchestration.ingest.contracts import (
     Contract,
     contract_for_file,
 )
-from orchestration.ingest.delivery import Delivery, ParsedExtract, release_bulk
+from orchestration.ingest.delivery import Delivery, ParsedExtract
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.ingest.reading import (
-    DECIMAL_COMMA_HINT,
     MAX_ERRORS_PER_FILE,
+    NO_ROWS,
     ExtractError,
     ExtractRefused,
     plain_file_problem,
     read_table,
+    width_error,
 )
 from orchestration.ingest.scope import Scope, ScopeProblem, scope_of
 from orchestration.warehouse.paths import REFERENCE_DIR
@@ -96,15 +97,15 @@ def parse_extract(
 ) -> ParsedExtract:
     """Parse one file against its contract; raise ExtractRefused listing every problem.
 
-    A bulk extract is only opened here (encoding, delimiter, header): its rows are checked
-    by DuckDB when it is loaded, or by check_bulk_rows.
+    A bulk extract is only opened here (encoding, delimiter, header, by the same rules):
+    its rows are checked by DuckDB when it is loaded, or by check_bulk_rows. Nothing of
+    it is kept but what was found: no temporary copy outlives this call.
     """
     name = path.name
     if contract.bulk:
         source = bulk.inspect(path)
         errors = _check_header(source.header, contract, name)
         if errors:
-            bulk.release(source)
             raise ExtractRefused(errors)
         return ParsedExtract(
             contract, path, source.sha256, source.encoding, source.delimiter, [], source
@@ -114,13 +115,7 @@ def parse_extract(
     if errors:
         raise ExtractRefused(errors)
     if not table.records:
-        raise ExtractRefused(
-            [
-                ExtractError(
-                    name, 0, "", "the file has a header but no rows; expected at least one row"
-                )
-            ]
-        )
+        raise ExtractRefused([ExtractError(name, 0, "", NO_ROWS)])
     positions = [table.header.index(h) for h in table.header]
     index_of = {h.lower(): i for h, i in zip(table.header, positions, strict=True)}
     width = len(table.header)
@@ -130,19 +125,9 @@ def parse_extract(
         if len(errors) >= MAX_ERRORS_PER_FILE:
             errors.append(ExtractError(name, 0, "", "too many errors; stopped reading"))
             break
-        if len(record) != width:
-            hint = ""
-            if len(record) > width and table.delimiter == ",":
-                hint = DECIMAL_COMMA_HINT
-            what = "truncated row" if len(record) < width else "too many fields"
-            errors.append(
-                ExtractError(
-                    name,
-                    line,
-                    "",
-                    f"{what}: {len(record)} fields, expected {width}{hint}",
-                )
-            )
+        problem = width_error(name, line, record, width, table.delimiter)
+        if problem is not None:
+            errors.append(problem)
             continue
         row: dict[str, Any] = {"_source_line": line}
         row_ok = True
@@ -632,7 +617,6 @@ def validate_delivery(
         except ExtractRefused as refused:
             errors.extend(refused.errors)
     if errors:
-        release_bulk(extracts.values())
         raise ExtractRefused(errors)
     assert delivery_scope is not None  # every error path raised above
     return Delivery(folder, period, extracts, delivery_scope, references)
@@ -674,9 +658,7 @@ def delivery_readiness(folder: Path, settle_seconds: float = 0.0) -> DeliveryRea
         try:
             if CONTRACTS[kind].bulk:
                 # Millions of rows: hashed and opened in one streaming pass, not parsed.
-                source = bulk.inspect(path)
-                bulk.release(source)
-                hashes[kind] = source.sha256
+                hashes[kind] = bulk.inspect(path).sha256
             else:
                 hashes[kind] = read_table(path).sha256
         except ExtractRefused as refused:

@@ -176,9 +176,7 @@ def raw_extracts(
         except ExtractRefused as refused:
             problems.append(_refusal(folder, refused))
     problems += _doubled_scopes(deliveries)
-    if problems:
-        for delivery in deliveries:  # the valid ones are not loaded either
-            delivery.release_bulk()
+    if problems:  # the valid deliveries are not loaded either
         raise dg.Failure(
             description="\n".join(problems),
             metadata={"errors": dg.MetadataValue.md("\n".join(problems))},
@@ -190,14 +188,12 @@ def raw_extracts(
     except DamagedWarehouse as exc:
         raise dg.Failure(description=str(exc)) from exc
     loads_by_period: dict[str, list[ExtractLoad]] = {}
-    for index, delivery in enumerate(deliveries):
+    for delivery in deliveries:
         context.log.info(f"Delivery {delivery.folder} ({delivery.describe()}) is valid")
         try:
             with duckdb.get_connection() as con:
                 loads = load_delivery(con, delivery, list(CONTRACTS.values()))
         except ExtractRefused as refused:
-            for later in deliveries[index + 1 :]:
-                later.release_bulk()
             problem = _refusal(delivery.folder, refused)
             raise dg.Failure(
                 description=problem, metadata={"errors": dg.MetadataValue.md(problem)}
