@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from orchestration.ingest.contracts import CONTRACTS, Contract, Reference, Target
+from orchestration.ingest.contracts import CONTRACTS, REFERENCE_DATA, Contract, Reference, Target
 from orchestration.ingest.reading import ExtractError
 from orchestration.ingest.scope import Scope
 
@@ -62,7 +62,7 @@ def _index(target: Target, source: Extract | None) -> _Index:
         if any(row[column] != value for column, value in target.among):
             continue
         context = tuple(row[c] for c in target.same)
-        rows.setdefault((*context, row[target.column]), row)
+        rows[(*context, row[target.column])] = row
         if accepted(target, row):
             choices.setdefault(context, {})[row[target.column]] = None
     file = source.path.name if source is not None else f"{target.kind}.csv"
@@ -216,3 +216,57 @@ def outside_scope_errors(extracts: Mapping[str, Extract], scope: Scope) -> list[
                             )
                         )
     return errors
+
+
+def declaration_problems(contracts: Iterable[Contract]) -> list[str]:
+    """What is wrong with the contracts' declarations: a reference naming a column its
+    contract lacks, a target kind or column that does not exist, a scope flag on something
+    that is not an organisation unit, a tree without its parent column. Empty when sound;
+    tests/test_references.py keeps it so."""
+    contracts = list(contracts)
+    known = {**CONTRACTS, **REFERENCE_DATA}
+    problems = []
+    for contract in contracts:
+        known.setdefault(contract.kind, contract)
+    for contract in contracts:
+        own = set(contract.column_names)
+        for reference in contract.references:
+            target = reference.target
+            where = f"{contract.kind}.{reference.column} -> {target.kind}.{target.column}"
+            if reference.column not in own:
+                problems.append(f"{where}: {contract.kind} has no column {reference.column}")
+            if target.kind not in known:
+                problems.append(f"{where}: no extract or reference data {target.kind}")
+                continue
+            theirs = set(known[target.kind].column_names)
+            needed = {target.column, *(c for c, _ in target.among), *target.same}
+            if target.only is not None:
+                needed.add(target.only[0])
+            for column in sorted(needed - theirs):
+                problems.append(f"{where}: {target.kind} has no column {column}")
+            for column in sorted({*target.same, *reference.agree} - own):
+                problems.append(f"{where}: {contract.kind} has no column {column}")
+            for column in sorted(set(reference.agree) - theirs):
+                problems.append(f"{where}: {target.kind} has no column {column} to agree on")
+            if reference.within_scope and target.kind != "organisation":
+                problems.append(f"{where}: only organisation units lie within a scope")
+            column = next((c for c in contract.columns if c.name == reference.column), None)
+            if column is not None and reference.multiple != (column.type == "codes"):
+                problems.append(
+                    f"{where}: multiple goes with a column of type codes, not {column.type}"
+                )
+        if contract.tree is not None:
+            tree = contract.tree
+            if tree.parent not in own:
+                problems.append(f"{contract.kind}: no column {tree.parent} for its tree")
+            if len(contract.key) != 1:
+                problems.append(f"{contract.kind}: a tree needs a key of one column")
+            if not any(
+                r.column == tree.parent and r.target.kind == contract.kind
+                for r in contract.references
+            ):
+                problems.append(
+                    f"{contract.kind}: the tree's {tree.parent} needs a reference to "
+                    f"{contract.kind} itself"
+                )
+    return problems
