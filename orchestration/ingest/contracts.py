@@ -169,7 +169,7 @@ class Tree:
 
 @dataclass(frozen=True)
 class Contract:
-    """One kind of extract: its file name, columns, key and row rules."""
+    """One kind of extract: its file name, columns, key, row rules and references."""
 
     kind: str
     title: str

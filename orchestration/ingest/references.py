@@ -14,24 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from orchestration.ingest.contracts import CONTRACTS, REFERENCE_DATA, Contract, Reference, Target
+from orchestration.ingest.delivery import ParsedExtract
 from orchestration.ingest.reading import ExtractError
 from orchestration.ingest.scope import Scope
-
-
-class Extract(Protocol):
-    """What is checked: a parsed extract (delivery.ParsedExtract) or reference data."""
-
-    @property
-    def contract(self) -> Contract: ...
-
-    @property
-    def path(self) -> Any: ...  # its .name is the file named in messages
-
-    @property
-    def rows(self) -> list[dict[str, Any]]: ...
 
 
 def accepted(target: Target, row: Mapping[str, Any]) -> bool:
@@ -55,7 +43,7 @@ class _Index:
     choices: dict[tuple, dict[str, None]]  # same columns' values -> accepted values, in order
 
 
-def _index(target: Target, source: Extract | None) -> _Index:
+def _index(target: Target, source: ParsedExtract | None) -> _Index:
     rows: dict[tuple, Mapping[str, Any]] = {}
     choices: dict[tuple, dict[str, None]] = {}
     for row in source.rows if source is not None else []:
@@ -69,13 +57,13 @@ def _index(target: Target, source: Extract | None) -> _Index:
     return _Index(file, rows, choices)
 
 
-def _in_contract_order(extracts: Iterable[Extract]) -> list[Extract]:
+def _in_contract_order(extracts: Iterable[ParsedExtract]) -> list[ParsedExtract]:
     order = {kind: position for position, kind in enumerate(CONTRACTS)}
     return sorted(extracts, key=lambda e: order.get(e.contract.kind, len(order)))
 
 
 def reference_errors(
-    extracts: Mapping[str, Extract], reference_data: Mapping[str, Extract] = {}
+    extracts: Mapping[str, ParsedExtract], reference_data: Mapping[str, ParsedExtract] | None = None
 ) -> list[ExtractError]:
     """Every declared reference and tree of the extracts, in contract order.
 
@@ -83,7 +71,7 @@ def reference_errors(
     shipped reference data (report_lines) to theirs. A target missing from both (an
     optional extract not delivered) has no rows: every reference to it is unknown.
     """
-    sources = {**reference_data, **extracts}
+    sources = {**(reference_data or {}), **extracts}
     indexes: dict[Target, _Index] = {}
     errors: list[ExtractError] = []
     for extract in _in_contract_order(extracts.values()):
@@ -102,7 +90,7 @@ def reference_errors(
     return errors
 
 
-def _errors_of(extract: Extract, reference: Reference, index: _Index) -> list[ExtractError]:
+def _errors_of(extract: ParsedExtract, reference: Reference, index: _Index) -> list[ExtractError]:
     target = reference.target
     name = extract.path.name
     errors = []
@@ -143,7 +131,7 @@ def _errors_of(extract: Extract, reference: Reference, index: _Index) -> list[Ex
     return errors
 
 
-def _root_errors(extract: Extract) -> list[ExtractError]:
+def _root_errors(extract: ParsedExtract) -> list[ExtractError]:
     tree = extract.contract.tree
     assert tree is not None
     roots = [r for r in extract.rows if r[tree.parent] is None]
@@ -160,7 +148,7 @@ def _root_errors(extract: Extract) -> list[ExtractError]:
     ]
 
 
-def _loop_errors(extract: Extract) -> list[ExtractError]:
+def _loop_errors(extract: ParsedExtract) -> list[ExtractError]:
     """A row whose parent chain comes back to it is in a loop (the rows running into a
     loop from below are not)."""
     tree = extract.contract.tree
@@ -185,7 +173,7 @@ def _loop_errors(extract: Extract) -> list[ExtractError]:
     return errors
 
 
-def outside_scope_errors(extracts: Mapping[str, Extract], scope: Scope) -> list[ExtractError]:
+def outside_scope_errors(extracts: Mapping[str, ParsedExtract], scope: Scope) -> list[ExtractError]:
     """Figures of a delivery are figures of its scope: a unit above it (the board of a
     department, the municipality) is added up from every scope, never delivered. Checked
     for every reference declared `within_scope`."""
