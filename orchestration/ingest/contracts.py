@@ -105,9 +105,75 @@ def _warehouse_decimal(text: str) -> Decimal:
 RowCheck = Callable[[dict[str, Any], ReportingPeriod], list[tuple[str, str]]]
 
 
+# --- references to other extracts ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a reference points at: a column of another extract (or of reference data),
+    optionally only some of its rows, and how the messages and the documentation name it.
+
+    Messages read "<state>; expected <expected>": the state is `unknown` for a value that
+    is in no target row, `excluded` for one whose row is not accepted (`only`). The texts
+    are formatted with {noun}, {value}, {found} (the excluded row's `only` column),
+    {context} (" for statement operating" for each `same` column), {file} (the target's
+    file name), {choices} (the accepted values, in file order) and {sorted_choices}.
+    """
+
+    kind: str  # a kind of CONTRACTS, or reference data (REFERENCE_DATA)
+    column: str  # the target's column the value must be found in
+    noun: str  # what a value names, in messages: "organisation unit", "project"
+    expected: str
+    described: str  # the documentation's phrase: "a unit of organisation"
+    # Only target rows with these values count at all; a value of another row is unknown.
+    among: tuple[tuple[str, str], ...] = ()
+    # Accepted rows: the column and its values (the org levels that book figures).
+    only: tuple[str, tuple[str, ...]] | None = None
+    # Columns the referencing row and the target row share: a line of the row's statement.
+    same: tuple[str, ...] = ()
+    unknown: str = "unknown {noun} '{value}'{context}"
+    excluded: str = "'{found}' {noun} '{value}'"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column whose values must name a target: checked for every row of the extract."""
+
+    column: str
+    target: Target
+    multiple: bool = False  # '|'-separated codes, each a reference
+    # Columns of the target row that must equal the row's own: the project's org_code.
+    agree: tuple[str, ...] = ()
+    # An organisation unit within the delivery's scope, not one of the units above it.
+    within_scope: bool = False
+
+    def describe(self) -> str:
+        text = f"`{self.column}` → {self.target.described}"
+        if self.multiple:
+            text += " (each of the '|'-separated codes)"
+        if self.agree:
+            text += ", with the same " + ", ".join(f"`{c}`" for c in self.agree)
+        if self.within_scope:
+            text += ", within the delivery's scope"
+        return text
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The rows of an extract form one tree through a parent column (a reference to the
+    extract's own key): exactly one root, no parent chain looping back."""
+
+    parent: str
+    root: str  # what the root is, in messages: "the municipality or joint authority"
+    member: str = "unit"  # what a row is, in messages
+
+    def describe(self) -> str:
+        return f"`{self.parent}` forms one tree under one root ({self.root}), without loops"
+
+
 @dataclass(frozen=True)
 class Contract:
-    """One kind of extract: its file name, columns, key and row rules."""
+    """One kind of extract: its file name, columns, key, row rules and references."""
 
     kind: str
     title: str
@@ -119,6 +185,9 @@ class Contract:
     # Large extracts (millions of rows) are read and checked by DuckDB, not row by row
     # in Python: see orchestration/ingest/bulk.py. Same rules, same error messages.
     bulk: bool = False
+    # Values that must name rows of other extracts (or of this one); see Reference.
+    references: tuple[Reference, ...] = ()
+    tree: Tree | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -374,6 +443,80 @@ UNIT = Column(
     allowed=("1", "1000"),
 )
 
+# --- what references point at ----------------------------------------------------------
+
+_BOOKING_LEVELS = ("service_area", "cost_centre")
+ANY_UNIT = Target(
+    "organisation",
+    "org_code",
+    noun="organisation unit",
+    expected="a unit of {file}",
+    described="a unit of organisation",
+)
+BOOKING_UNIT = Target(
+    "organisation",
+    "org_code",
+    noun="organisation unit",
+    expected="a service area or cost centre of {file}",
+    described="a service area or cost centre of organisation",
+    only=("org_level", _BOOKING_LEVELS),
+)
+COST_CENTRE = Target(
+    "organisation",
+    "org_code",
+    noun="cost centre",
+    expected="an org_code of level cost_centre under a service area in {file}",
+    described="a cost centre of organisation, under a service area",
+    only=("org_level", ("cost_centre",)),
+)
+PARENT_UNIT = Target(
+    "organisation",
+    "org_code",
+    noun="parent",
+    expected="an org_code of this file",
+    described="an org_code of organisation (this file)",
+)
+LEAF_LINE = Target(
+    "report_lines",
+    "line_code",
+    noun="report line",
+    expected="a leaf line: {sorted_choices}",
+    described="a leaf operating line of report_lines",
+    among=(("statement", "operating"),),
+    only=("line_type", ("leaf",)),
+    unknown="{noun} '{value}' is unknown",
+    excluded="{noun} '{value}' is a {found}, computed from its lines",
+)
+LINE_OF_STATEMENT = Target(
+    "report_lines",
+    "line_code",
+    noun="report line",
+    expected="one of {choices}",
+    described="a line of the row's statement in report_lines",
+    same=("statement",),
+)
+ACCOUNT_RANGE = Target(
+    "account_ranges",
+    "account_from",
+    noun="account",
+    expected="a main account in one of the ranges of {file}",
+    described="a range of account_ranges (by its first four digits)",
+)
+PROJECT = Target(
+    "investment_projects",
+    "project_code",
+    noun="project",
+    expected="a project_code of investment_projects",
+    described="a project_code of investment_projects",
+)
+GOAL = Target(
+    "goals",
+    "goal_id",
+    noun="goal",
+    expected="a goal_id of goals",
+    described="a goal_id of goals",
+)
+
 CONTRACTS: dict[str, Contract] = {}
 
 
@@ -419,6 +562,8 @@ _register(
             ),
         ),
         key=("org_code",),
+        references=(Reference("parent_code", PARENT_UNIT),),
+        tree=Tree("parent_code", root="the municipality or joint authority"),
     )
 )
 
@@ -446,6 +591,10 @@ _register(
         ),
         key=("fiscal_year", "period", "org_code", "line_code", "scenario"),
         row_checks=(_year_to_date_figure,),
+        references=(
+            Reference("org_code", BOOKING_UNIT, within_scope=True),
+            Reference("line_code", LEAF_LINE),
+        ),
         # Required unless the delivery gives ledger_accounts instead (validation.py).
         required=False,
     )
@@ -485,6 +634,8 @@ _register(
         ),
         key=("fiscal_year", "period", "cost_centre", "account", "scenario"),
         row_checks=(_year_to_date_figure,),
+        # Checked by DuckDB when loaded (bulk.py), against validation.bulk_references().
+        references=(Reference("cost_centre", COST_CENTRE), Reference("account", ACCOUNT_RANGE)),
         required=False,
         bulk=True,
     )
@@ -542,6 +693,10 @@ _register(
         ),
         key=("fiscal_year", "period", "statement", "org_code", "line_code", "measure"),
         row_checks=(_same_period, _unit_matches_measure),
+        references=(
+            Reference("org_code", ANY_UNIT, within_scope=True),
+            Reference("line_code", LINE_OF_STATEMENT),
+        ),
     )
 )
 
@@ -575,6 +730,10 @@ _register(
         ),
         key=("fiscal_year", "period", "org_code", "project_code", "line_code", "scenario"),
         row_checks=(_year_to_date_figure,),
+        references=(
+            Reference("org_code", BOOKING_UNIT, within_scope=True),
+            Reference("project_code", PROJECT, agree=("org_code",)),
+        ),
     )
 )
 
@@ -606,6 +765,7 @@ _register(
         ),
         key=("fiscal_year", "period", "project_code"),
         row_checks=(_same_period,),
+        references=(Reference("org_code", BOOKING_UNIT, within_scope=True),),
     )
 )
 
@@ -679,6 +839,7 @@ _register(
         ),
         key=("fiscal_year", "goal_id"),
         row_checks=(_same_period, _status_consistent),
+        references=(Reference("org_codes", ANY_UNIT, multiple=True, within_scope=True),),
     )
 )
 
@@ -719,6 +880,7 @@ _register(
         ),
         key=("fiscal_year", "period", "goal_id", "metric_code", "observed_on"),
         row_checks=(_same_period, _target_or_observation),
+        references=(Reference("goal_id", GOAL),),
         required=False,
     )
 )
@@ -756,6 +918,7 @@ _register(
         ),
         key=("fiscal_year", "period", "org_code", "section", "seq"),
         row_checks=(_same_period,),
+        references=(Reference("org_code", ANY_UNIT, within_scope=True),),
         required=False,
     )
 )
@@ -864,3 +1027,7 @@ ACCOUNT_RANGES = Contract(
     ),
     key=("account_from",),
 )
+
+
+# What references may point at beside the extracts of a delivery: the shipped reference data.
+REFERENCE_DATA: dict[str, Contract] = {c.kind: c for c in (REPORT_LINES, ACCOUNT_RANGES)}

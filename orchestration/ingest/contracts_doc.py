@@ -93,6 +93,15 @@ def contracts_markdown() -> str:
             "",
             f"Key: {', '.join(contract.key)}.",
             "",
+        ]
+        rules = [r.describe() for r in contract.references]
+        if contract.tree is not None:
+            rules.append(contract.tree.describe())
+        if rules:
+            out += ["References:", ""]
+            out += [f"- {rule}" for rule in rules]
+            out.append("")
+        out += [
             "| column | type | required | allowed values | description |",
             "|---|---|---|---|---|",
         ]

@@ -26,6 +26,7 @@ from orchestration.ingest.reading import (
     read_table,
     width_error,
 )
+from orchestration.ingest.references import accepted, outside_scope_errors, reference_errors
 from orchestration.ingest.scope import Scope, ScopeProblem, scope_of
 from orchestration.warehouse.paths import REFERENCE_DIR
 
@@ -224,14 +225,20 @@ def load_account_ranges(
 def bulk_references(
     extracts: dict[str, ParsedExtract], account_ranges: ParsedExtract
 ) -> bulk.BulkReferences:
-    """The cost centres of the delivery's organisation and the chart of accounts."""
+    """The cost centres of the delivery's organisation and the chart of accounts: the
+    targets the bulk ledger_accounts declares (contracts.COST_CENTRE, ACCOUNT_RANGE)."""
     organisation = extracts["organisation"]
-    level_of = {r["org_code"]: r["org_level"] for r in organisation.rows}
+    (units,) = [
+        r.target for r in CONTRACTS["ledger_accounts"].references if r.target.kind == "organisation"
+    ]
+    tree = organisation.contract.tree
+    assert tree is not None and units.only is not None
+    level_of = {r[units.column]: r[units.only[0]] for r in organisation.rows}
     return bulk.BulkReferences(
         cost_centres={
-            r["org_code"]: (r["parent_code"], level_of.get(r["parent_code"]))
+            r[units.column]: (r[tree.parent], level_of.get(r[tree.parent]))
             for r in organisation.rows
-            if r["org_level"] == "cost_centre"
+            if accepted(units, r)
         },
         account_ranges=[
             (r["account_from"], r["account_to"], r["line_code"]) for r in account_ranges.rows
@@ -329,41 +336,6 @@ def _delivery_scope(
         return None, [ExtractError(organisation.path.name, line, column, str(problem))]
 
 
-def _outside_scope_errors(extracts: dict[str, ParsedExtract], scope: Scope) -> list[ExtractError]:
-    """Figures of a delivery are figures of its scope: a unit above it (the board of a
-    department, the municipality) is added up from every scope, never delivered."""
-    errors = []
-    for kind in ("ledger", "control_totals", "investments", "investment_projects", "narratives"):
-        if kind not in extracts:
-            continue
-        for row in extracts[kind].rows:
-            if row["org_code"] in scope.path:
-                errors.append(
-                    ExtractError(
-                        extracts[kind].path.name,
-                        row["_source_line"],
-                        "org_code",
-                        f"unit '{row['org_code']}' is above the delivery's scope "
-                        f"{scope.code}; expected a unit within {scope.code} (the units above "
-                        "it add up every scope delivered)",
-                    )
-                )
-    if "goals" in extracts:
-        for row in extracts["goals"].rows:
-            for code in row["org_codes"].split("|"):
-                if code in scope.path:
-                    errors.append(
-                        ExtractError(
-                            extracts["goals"].path.name,
-                            row["_source_line"],
-                            "org_codes",
-                            f"unit '{code}' is above the delivery's scope {scope.code}; "
-                            f"expected units within {scope.code}",
-                        )
-                    )
-    return errors
-
-
 def _org_mapping_errors(extracts: dict[str, ParsedExtract], scope: Scope) -> list[ExtractError]:
     """New units within the scope, and the shares of each old unit adding up to 1."""
     if "org_mapping" not in extracts:
@@ -410,165 +382,6 @@ def _org_mapping_errors(extracts: dict[str, ParsedExtract], scope: Scope) -> lis
     return errors
 
 
-def _cross_file_errors(
-    extracts: dict[str, ParsedExtract], report_lines: ParsedExtract
-) -> list[ExtractError]:
-    errors: list[ExtractError] = []
-    org = {r["org_code"]: r for r in extracts["organisation"].rows}
-    org_file = extracts["organisation"].path.name
-    roots = [r for r in org.values() if r["parent_code"] is None]
-    if len(roots) != 1:
-        errors.append(
-            ExtractError(
-                org_file,
-                0,
-                "parent_code",
-                f"{len(roots)} units without a parent; expected exactly one "
-                "root (the municipality or joint authority)",
-            )
-        )
-    for r in org.values():
-        if r["parent_code"] is not None and r["parent_code"] not in org:
-            errors.append(
-                ExtractError(
-                    org_file,
-                    r["_source_line"],
-                    "parent_code",
-                    f"unknown parent '{r['parent_code']}'; expected an org_code of this file",
-                )
-            )
-    for r in org.values():  # a unit whose parent chain comes back to it is in a cycle
-        start, code, steps = r["org_code"], r["parent_code"], 0
-        while code is not None and code in org and code != start and steps < len(org):
-            code, steps = org[code]["parent_code"], steps + 1
-        if code == start:
-            errors.append(
-                ExtractError(
-                    org_file,
-                    r["_source_line"],
-                    "parent_code",
-                    "the parent chain loops back to this unit; expected a tree under one root",
-                )
-            )
-    booking_units = {c for c, r in org.items() if r["org_level"] in ("service_area", "cost_centre")}
-    lines_by_statement: dict[str, dict[str, str]] = {}
-    for r in report_lines.rows:
-        lines_by_statement.setdefault(r["statement"], {})[r["line_code"]] = r["line_type"]
-
-    def unknown_org(extract: ParsedExtract, codes_of: Any, booking_only: bool) -> None:
-        allowed = booking_units if booking_only else set(org)
-        for row in extract.rows:
-            for code in codes_of(row):
-                if code not in allowed:
-                    what = (
-                        "a service area or cost centre" if booking_only else "a unit"
-                    ) + f" of {org_file}"
-                    known = "unknown" if code not in org else f"'{org[code]['org_level']}'"
-                    errors.append(
-                        ExtractError(
-                            extract.path.name,
-                            row["_source_line"],
-                            "org_code",
-                            f"{known} organisation unit '{code}'; expected {what}",
-                        )
-                    )
-
-    def single(row: dict[str, Any]) -> list[str]:
-        return [row["org_code"]]
-
-    if "ledger" in extracts:
-        ledger = extracts["ledger"]
-        unknown_org(ledger, single, booking_only=True)
-        leaves = {c for c, t in lines_by_statement["operating"].items() if t == "leaf"}
-        for row in ledger.rows:
-            if row["line_code"] not in leaves:
-                what = (
-                    "a subtotal, computed from its lines"
-                    if row["line_code"] in lines_by_statement["operating"]
-                    else "unknown"
-                )
-                errors.append(
-                    ExtractError(
-                        ledger.path.name,
-                        row["_source_line"],
-                        "line_code",
-                        f"report line '{row['line_code']}' is {what}; expected a leaf line: "
-                        f"{', '.join(sorted(leaves))}",
-                    )
-                )
-    if "control_totals" in extracts:
-        control = extracts["control_totals"]
-        unknown_org(control, single, booking_only=False)
-        for row in control.rows:
-            if row["line_code"] not in lines_by_statement[row["statement"]]:
-                errors.append(
-                    ExtractError(
-                        control.path.name,
-                        row["_source_line"],
-                        "line_code",
-                        f"unknown report line '{row['line_code']}' for statement "
-                        f"{row['statement']}; "
-                        f"expected one of {', '.join(lines_by_statement[row['statement']])}",
-                    )
-                )
-    if "investment_projects" in extracts:
-        unknown_org(extracts["investment_projects"], single, booking_only=True)
-    if "investments" in extracts:
-        investments = extracts["investments"]
-        unknown_org(investments, single, booking_only=True)
-        projects = {
-            r["project_code"]: r["org_code"]
-            for r in extracts.get(
-                "investment_projects",
-                ParsedExtract(CONTRACTS["investment_projects"], Path(), "", "", "", []),
-            ).rows
-        }
-        for row in investments.rows:
-            owner = projects.get(row["project_code"])
-            if owner is None:
-                errors.append(
-                    ExtractError(
-                        investments.path.name,
-                        row["_source_line"],
-                        "project_code",
-                        f"unknown project '{row['project_code']}'; expected a project_code of "
-                        "investment_projects",
-                    )
-                )
-            elif owner != row["org_code"]:
-                errors.append(
-                    ExtractError(
-                        investments.path.name,
-                        row["_source_line"],
-                        "org_code",
-                        f"project '{row['project_code']}' belongs to {owner}; expected {owner}",
-                    )
-                )
-    if "goals" in extracts:
-        unknown_org(extracts["goals"], lambda r: r["org_codes"].split("|"), booking_only=False)
-    if "narratives" in extracts:
-        unknown_org(extracts["narratives"], single, booking_only=False)
-    if "goal_metrics" in extracts:
-        goal_ids = {
-            r["goal_id"]
-            for r in extracts.get(
-                "goals", ParsedExtract(CONTRACTS["goals"], Path(), "", "", "", [])
-            ).rows
-        }
-        metrics = extracts["goal_metrics"]
-        for row in metrics.rows:
-            if row["goal_id"] not in goal_ids:
-                errors.append(
-                    ExtractError(
-                        metrics.path.name,
-                        row["_source_line"],
-                        "goal_id",
-                        f"unknown goal '{row['goal_id']}'; expected a goal_id of goals",
-                    )
-                )
-    return errors
-
-
 def validate_delivery(
     folder: Path,
     period: ReportingPeriod | None = None,
@@ -602,13 +415,13 @@ def validate_delivery(
         except ExtractRefused as refused:
             errors.extend(refused.errors)
     if not errors:
-        errors.extend(_cross_file_errors(extracts, report_lines))
+        errors.extend(reference_errors(extracts, {"report_lines": report_lines}))
     delivery_scope = None
     if not errors:
         delivery_scope, problems = _delivery_scope(extracts, scope)
         errors.extend(problems)
     if delivery_scope is not None:
-        errors.extend(_outside_scope_errors(extracts, delivery_scope))
+        errors.extend(outside_scope_errors(extracts, delivery_scope))
         errors.extend(_org_mapping_errors(extracts, delivery_scope))
     references = None
     if not errors and any(e.bulk_source is not None for e in extracts.values()):
