@@ -78,7 +78,7 @@ matched as (
                 and report_lines.line_type = 'leaf'
                 and org_units.org_level in ('service_area', 'cost_centre')
                 and ledger_grain.ledger_kind = 'ledger'
-                then cast(0 as decimal(18, 2))
+                then cast(0 as {{ amount_type() }})
             -- n figures in unit u add up to within n * u / 2 of the exact sum, and the
             -- printed figure is rounded to its own unit: (n * u + printed unit) / 2, which
             -- is (n + 1) * u / 2 when the figure is printed in the unit it was booked in.

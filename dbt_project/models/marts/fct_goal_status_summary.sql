@@ -55,7 +55,7 @@ final as (
         grid.goal_level,
         grid.goal_status,
         grid.status_order,
-        cast(count(goals.goal_id) as integer) as goals
+        cast(count(goals.goal_id) as {{ dbt.type_int() }}) as goals
     from grid
     left join goals
         on goals.reporting_period = grid.reporting_period
