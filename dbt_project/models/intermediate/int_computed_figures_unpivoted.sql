@@ -11,12 +11,12 @@ with
 {{ name }} as (
 
     select
-        '{{ statement }}' as statement,
-        facts.*,
-        {%- for measure in ledger_measures() %}
+        {% for measure in ledger_measures() %}
         sums.{{ measure }}_figures,
-        sums.{{ measure }}_unit{{ "," if not loop.last }}
-        {%- endfor %}
+        sums.{{ measure }}_unit,
+        {% endfor %}
+        '{{ statement }}' as statement,
+        facts.*
     from {{ ref(fact) }} as facts
     inner join {{ ref(sums) }} as sums
         on sums.reporting_period = facts.reporting_period

@@ -1,5 +1,5 @@
--- One row per reporting period, municipality, booking unit and leaf line with the four base figures,
--- from whichever operating ledger the period was delivered in: by report line, or by
+-- One row per reporting period, municipality, booking unit and leaf line with the four base
+-- figures, from whichever operating ledger the period was delivered in: by report line, or by
 -- account and cost centre (added up to report lines first).
 with
 

@@ -63,7 +63,10 @@ reference_scopes as (
 
 years as (
 
-    select distinct reporting_year, municipality_code from deliveries
+    select distinct
+        reporting_year,
+        municipality_code
+    from deliveries
 
 ),
 

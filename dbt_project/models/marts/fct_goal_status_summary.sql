@@ -17,17 +17,27 @@ levels as (
 
 statuses as (
 
-    select 'achieved' as goal_status, 1 as status_order
+    select
+        'achieved' as goal_status,
+        1 as status_order
     union all
-    select 'partially_achieved' as goal_status, 2 as status_order
+    select
+        'partially_achieved' as goal_status,
+        2 as status_order
     union all
-    select 'not_achieved' as goal_status, 3 as status_order
+    select
+        'not_achieved' as goal_status,
+        3 as status_order
 
 ),
 
 periods as (
 
-    select distinct reporting_period, municipality_code, scope_code from goals
+    select distinct
+        reporting_period,
+        municipality_code,
+        scope_code
+    from goals
 
 ),
 

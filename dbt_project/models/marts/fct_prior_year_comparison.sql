@@ -61,11 +61,11 @@ period_pairs as (
     select
         periods.reporting_period,
         periods.fiscal_year,
-        prior.reporting_period as prior_reporting_period
+        prior_periods.reporting_period as prior_reporting_period
     from periods
-    inner join periods as prior
-        on prior.fiscal_year = periods.fiscal_year - 1
-        and prior.reporting_month = periods.reporting_month
+    inner join periods as prior_periods
+        on prior_periods.fiscal_year = periods.fiscal_year - 1
+        and prior_periods.reporting_month = periods.reporting_month
 
 ),
 
