@@ -58,7 +58,7 @@ def test_the_dbt_unit_tests_pass_and_catch_a_broken_measure(
     macro = project / "macros" / "budget_measures.sql"
     text = macro.read_text()
     broken = text.replace(
-        "round(cast(actual as double) / cast(budget as double) * 100, 1)",
+        "round(cast(actual as {{ type_double() }}) / cast(budget as {{ type_double() }}) * 100, 1)",
         "round(actual * 100.0 / budget, 1)",
     )
     assert broken != text

@@ -24,9 +24,9 @@
     (a row added up from accounts counts every account figure behind it). -#}
 {% macro pivot_ledger_measures() %}
     {%- for measure, condition in ledger_measures().items() %}
-        cast(sum(case when {{ condition }} then amount_eur end) as decimal(18, 2)) as {{ measure }},
+        cast(sum(case when {{ condition }} then amount_eur end) as {{ amount_type() }}) as {{ measure }},
         max(case when {{ condition }} then reported_unit end) as {{ measure }}_unit,
-        cast(coalesce(sum(case when {{ condition }} then figures end), 0) as integer)
+        cast(coalesce(sum(case when {{ condition }} then figures end), 0) as {{ dbt.type_int() }})
             as {{ measure }}_figures
         {{- "," if not loop.last }}
     {%- endfor %}
@@ -36,9 +36,9 @@
 {#- Add pivoted measures up a hierarchy, keeping units and figure counts for tolerances. -#}
 {% macro sum_ledger_measures(relation_alias) %}
     {%- for measure in ledger_measures() %}
-        cast(sum({{ relation_alias }}.{{ measure }}) as decimal(18, 2)) as {{ measure }},
+        cast(sum({{ relation_alias }}.{{ measure }}) as {{ amount_type() }}) as {{ measure }},
         max({{ relation_alias }}.{{ measure }}_unit) as {{ measure }}_unit,
-        cast(sum({{ relation_alias }}.{{ measure }}_figures) as integer) as {{ measure }}_figures
+        cast(sum({{ relation_alias }}.{{ measure }}_figures) as {{ dbt.type_int() }}) as {{ measure }}_figures
         {{- "," if not loop.last }}
     {%- endfor %}
 {% endmacro %}

@@ -11,9 +11,11 @@
     A change of reference data (seeds) or of model SQL is not a delivery: rebuild
     everything with `warehouse run --full-refresh` (dbt build --full-refresh).
 -#}
-{% macro period_signature(load_id_column, order_column) %}
-    md5(string_agg({{ load_id_column }}, ',' order by {{ order_column }}, {{ load_id_column }}))
-{% endmacro %}
+{% macro period_signature(load_id_column, order_column) -%}
+    {{ dbt.hash(dbt.listagg(
+        load_id_column, "','", 'order by ' ~ order_column ~ ', ' ~ load_id_column
+    )) }}
+{%- endmacro %}
 
 {% macro periods_to_build(column='reporting_period') %}
     {%- if not execute or this is none or not is_incremental() -%}

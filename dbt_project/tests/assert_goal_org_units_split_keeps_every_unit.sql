@@ -11,7 +11,10 @@ goals as (
         scope_code,
         goal_id,
         org_codes,
-        len(string_split(org_codes, '|')) as units_named
+        -- units named = separators + 1
+        {{ dbt.length('org_codes') }}
+        - {{ dbt.length(dbt.replace('org_codes', "'|'", "''")) }}
+        + 1 as units_named
     from {{ ref('stg_goals') }}
 
 ),

@@ -5,16 +5,33 @@ with
 
 digits as (
 
-    select 0 as digit union all select 1 union all select 2 union all select 3
-    union all select 4 union all select 5 union all select 6 union all select 7
-    union all select 8 union all select 9
+    select 0 as digit
+    union all
+    select 1 as digit
+    union all
+    select 2 as digit
+    union all
+    select 3 as digit
+    union all
+    select 4 as digit
+    union all
+    select 5 as digit
+    union all
+    select 6 as digit
+    union all
+    select 7 as digit
+    union all
+    select 8 as digit
+    union all
+    select 9 as digit
 
 ),
 
 main_accounts as (
 
-    select thousands.digit * 1000 + hundreds.digit * 100 + tens.digit * 10 + ones.digit
-        as main_account
+    select
+        thousands.digit * 1000 + hundreds.digit * 100 + tens.digit * 10 + ones.digit
+            as main_account
     from digits as thousands
     cross join digits as hundreds
     cross join digits as tens

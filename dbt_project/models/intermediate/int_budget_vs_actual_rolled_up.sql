@@ -44,7 +44,7 @@ rolled_up as (
         leaves.municipality_code,
         org_units.org_code,
         report_lines.line_code,
-        cast(count(*) as integer) as leaf_rows,
+        cast(count(*) as {{ dbt.type_int() }}) as leaf_rows,
         {{ sum_ledger_measures('leaves') }}
     from leaves
     inner join report_lines

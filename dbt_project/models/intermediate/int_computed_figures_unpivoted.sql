@@ -11,12 +11,12 @@ with
 {{ name }} as (
 
     select
-        '{{ statement }}' as statement,
-        facts.*,
-        {%- for measure in ledger_measures() %}
+        {% for measure in ledger_measures() %}
         sums.{{ measure }}_figures,
-        sums.{{ measure }}_unit{{ "," if not loop.last }}
-        {%- endfor %}
+        sums.{{ measure }}_unit,
+        {% endfor %}
+        '{{ statement }}' as statement,
+        facts.*
     from {{ ref(fact) }} as facts
     inner join {{ ref(sums) }} as sums
         on sums.reporting_period = facts.reporting_period
@@ -34,10 +34,10 @@ computed as (
     select
         reporting_period, municipality_code, statement, org_code, line_code, leaf_rows,
         '{{ measure }}' as measure,
-        cast({{ measure }} as decimal(18, 2)) as computed_value,
+        cast({{ measure }} as {{ amount_type() }}) as computed_value,
         {{ measure }}_figures as figures_summed,
-        cast({{ measure }}_unit as decimal(18, 2)) as reported_unit,
-        cast(({{ measure }}_figures + 1) * {{ measure }}_unit / 2.0 as decimal(18, 2))
+        cast({{ measure }}_unit as {{ amount_type() }}) as reported_unit,
+        cast(({{ measure }}_figures + 1) * {{ measure }}_unit / 2.0 as {{ amount_type() }})
             as rounding_tolerance
     from {{ source }}
     union all
@@ -46,12 +46,12 @@ computed as (
     select
         reporting_period, municipality_code, statement, org_code, line_code, leaf_rows,
         'remaining' as measure,
-        cast(remaining as decimal(18, 2)) as computed_value,
+        cast(remaining as {{ amount_type() }}) as computed_value,
         budget_figures + actual_figures as figures_summed,
-        cast(1 as decimal(18, 2)) as reported_unit,
+        cast(1 as {{ amount_type() }}) as reported_unit,
         cast(
             (budget_figures + 1) * budget_unit / 2.0 + (actual_figures + 1) * actual_unit / 2.0
-            as decimal(18, 2)
+            as {{ amount_type() }}
         ) as rounding_tolerance
     from {{ source }}
     union all
@@ -59,10 +59,10 @@ computed as (
     select
         reporting_period, municipality_code, statement, org_code, line_code, leaf_rows,
         'realised_pct' as measure,
-        cast(realised_pct as decimal(18, 2)) as computed_value,
+        cast(realised_pct as {{ amount_type() }}) as computed_value,
         actual_figures as figures_summed,
-        cast(0.1 as decimal(18, 2)) as reported_unit,
-        cast(0.1 as decimal(18, 2)) as rounding_tolerance
+        cast(0.1 as {{ amount_type() }}) as reported_unit,
+        cast(0.1 as {{ amount_type() }}) as rounding_tolerance
     from {{ source }}
     {{ "union all" if not loop.last }}
     {% endfor %}

@@ -27,7 +27,7 @@ rolled_up as (
         projects.municipality_code,
         org_units.org_code,
         report_lines.line_code,
-        cast(count(*) as integer) as leaf_rows,
+        cast(count(*) as {{ dbt.type_int() }}) as leaf_rows,
         {{ sum_ledger_measures('projects') }}
     from projects
     inner join report_lines

@@ -41,9 +41,9 @@ aggregated as (
         ledger.cost_centre as org_code,
         account_lines.line_code,
         ledger.scenario,
-        cast(sum(ledger.amount_eur) as decimal(18, 2)) as amount_eur,
+        cast(sum(ledger.amount_eur) as {{ amount_type() }}) as amount_eur,
         max(ledger.reported_unit) as reported_unit,
-        cast(count(*) as integer) as figures
+        cast(count(*) as {{ dbt.type_int() }}) as figures
     from ledger
     inner join account_lines
         on account_lines.main_account = ledger.main_account

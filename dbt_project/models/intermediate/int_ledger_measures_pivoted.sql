@@ -1,5 +1,5 @@
--- One row per reporting period, municipality, booking unit and leaf line with the four base figures,
--- from whichever operating ledger the period was delivered in: by report line, or by
+-- One row per reporting period, municipality, booking unit and leaf line with the four base
+-- figures, from whichever operating ledger the period was delivered in: by report line, or by
 -- account and cost centre (added up to report lines first).
 with
 
@@ -29,8 +29,8 @@ ledger_by_account as (
         reporting_period,
         municipality_code,
         scope_code,
-        cast(substring(reporting_period, 1, 4) as integer) as reporting_year,
-        cast(substring(reporting_period, 6, 2) as integer) as reporting_month,
+        cast(substring(reporting_period, 1, 4) as {{ dbt.type_int() }}) as reporting_year,
+        cast(substring(reporting_period, 6, 2) as {{ dbt.type_int() }}) as reporting_month,
         fiscal_year,
         period_month,
         org_code,

@@ -14,7 +14,7 @@ signatures as (
     select
         reporting_period,
         {{ period_signature('load_id', 'extract_family') }} as period_signature,
-        cast(count(*) as integer) as current_deliveries
+        cast(count(*) as {{ dbt.type_int() }}) as current_deliveries
     from deliveries
     group by reporting_period
 

@@ -41,7 +41,8 @@ nets as (
         on org_units.reporting_period = budget_vs_actual.reporting_period
         and org_units.municipality_code = budget_vs_actual.municipality_code
         and org_units.org_code = budget_vs_actual.org_code
-    where budget_vs_actual.line_code = 'toimintakate'
+    where
+        budget_vs_actual.line_code = 'toimintakate'
         and org_units.org_level in ('department', 'service_area')
 
 ),

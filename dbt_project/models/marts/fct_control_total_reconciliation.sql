@@ -74,15 +74,17 @@ matched as (
         computed.figures_summed,
         -- A booked leaf figure and its printed twin are the same number: no tolerance.
         case
-            when printed.statement = 'operating'
+            when
+                printed.statement = 'operating'
                 and report_lines.line_type = 'leaf'
                 and org_units.org_level in ('service_area', 'cost_centre')
                 and ledger_grain.ledger_kind = 'ledger'
-                then cast(0 as decimal(18, 2))
+                then cast(0 as {{ amount_type() }})
             -- n figures in unit u add up to within n * u / 2 of the exact sum, and the
             -- printed figure is rounded to its own unit: (n * u + printed unit) / 2, which
             -- is (n + 1) * u / 2 when the figure is printed in the unit it was booked in.
-            else computed.rounding_tolerance
+            else
+                computed.rounding_tolerance
                 + greatest(printed.rounding_unit - computed.reported_unit, 0) / 2
         end as tolerance,
         signatures.period_signature
@@ -120,9 +122,13 @@ final as (
         scope_code,
         case
             when statement = 'investment' then 'investment_totals_reconcile'
-            when org_level in ('service_area', 'cost_centre') and line_type = 'leaf'
-                and statement = 'operating' then 'leaf_figures_match_control'
-            when org_level in ('service_area', 'cost_centre') then 'service_area_subtotals_reconcile'
+            when
+                org_level in ('service_area', 'cost_centre')
+                and line_type = 'leaf'
+                and statement = 'operating'
+                then 'leaf_figures_match_control'
+            when org_level in ('service_area', 'cost_centre')
+                then 'service_area_subtotals_reconcile'
             else 'department_totals_reconcile'
         end as check_name,
         statement,

@@ -63,7 +63,10 @@ reference_scopes as (
 
 years as (
 
-    select distinct reporting_year, municipality_code from deliveries
+    select distinct
+        reporting_year,
+        municipality_code
+    from deliveries
 
 ),
 
@@ -128,8 +131,8 @@ counted as (
         reporting_period,
         municipality_code,
         rollup_org_code as org_code,
-        cast(count(*) as integer) as expected_scopes,
-        cast(sum(is_delivered) as integer) as delivered_scopes,
+        cast(count(*) as {{ dbt.type_int() }}) as expected_scopes,
+        cast(sum(is_delivered) as {{ dbt.type_int() }}) as delivered_scopes,
         {{ dbt.listagg(
             "case when is_delivered = 0 then scope_code end", "', '", "order by scope_code"
         ) }} as missing_scope_codes,
@@ -155,12 +158,19 @@ final as (
         counted.delivered_scopes = counted.expected_scopes as is_complete,
         counted.delivered_scope_codes,
         counted.missing_scope_codes,
-        cast(counted.delivered_scopes as varchar) || ' of '
-            || cast(counted.expected_scopes as varchar) || ' delivered for '
-            || counted.reporting_period as completeness_label,
-        cast(counted.delivered_scopes as varchar) || '/'
-            || cast(counted.expected_scopes as varchar) || ' toimitettu'
-            as completeness_label_fi
+        {{ dbt.concat([
+            dbt.cast('counted.delivered_scopes', dbt.type_string()),
+            "' of '",
+            dbt.cast('counted.expected_scopes', dbt.type_string()),
+            "' delivered for '",
+            'counted.reporting_period',
+        ]) }} as completeness_label,
+        {{ dbt.concat([
+            dbt.cast('counted.delivered_scopes', dbt.type_string()),
+            "'/'",
+            dbt.cast('counted.expected_scopes', dbt.type_string()),
+            "' toimitettu'",
+        ]) }} as completeness_label_fi
     from counted
     inner join org_units
         on org_units.reporting_period = counted.reporting_period

@@ -17,17 +17,27 @@ levels as (
 
 statuses as (
 
-    select 'achieved' as goal_status, 1 as status_order
+    select
+        'achieved' as goal_status,
+        1 as status_order
     union all
-    select 'partially_achieved' as goal_status, 2 as status_order
+    select
+        'partially_achieved' as goal_status,
+        2 as status_order
     union all
-    select 'not_achieved' as goal_status, 3 as status_order
+    select
+        'not_achieved' as goal_status,
+        3 as status_order
 
 ),
 
 periods as (
 
-    select distinct reporting_period, municipality_code, scope_code from goals
+    select distinct
+        reporting_period,
+        municipality_code,
+        scope_code
+    from goals
 
 ),
 
@@ -55,7 +65,7 @@ final as (
         grid.goal_level,
         grid.goal_status,
         grid.status_order,
-        cast(count(goals.goal_id) as integer) as goals
+        cast(count(goals.goal_id) as {{ dbt.type_int() }}) as goals
     from grid
     left join goals
         on goals.reporting_period = grid.reporting_period

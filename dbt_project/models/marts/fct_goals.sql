@@ -14,11 +14,13 @@ metrics as (
         municipality_code,
         scope_code,
         goal_id,
-        cast(count(*) as integer) as metric_rows,
-        cast(count(target_value) as integer) as targets,
-        cast(count(observed_value) as integer) as observations,
-        cast(sum(case when is_target_met then 1 else 0 end) as integer) as targets_met,
-        cast(sum(case when is_target_met = false then 1 else 0 end) as integer) as targets_not_met
+        cast(count(*) as {{ dbt.type_int() }}) as metric_rows,
+        cast(count(target_value) as {{ dbt.type_int() }}) as targets,
+        cast(count(observed_value) as {{ dbt.type_int() }}) as observations,
+        cast(sum(case when is_target_met then 1 else 0 end) as {{ dbt.type_int() }})
+            as targets_met,
+        cast(sum(case when is_target_met = false then 1 else 0 end) as {{ dbt.type_int() }})
+            as targets_not_met
     from {{ ref('fct_goal_metrics') }}
     group by reporting_period, municipality_code, scope_code, goal_id
 

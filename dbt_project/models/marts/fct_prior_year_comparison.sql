@@ -61,11 +61,11 @@ period_pairs as (
     select
         periods.reporting_period,
         periods.fiscal_year,
-        prior.reporting_period as prior_reporting_period
+        prior_periods.reporting_period as prior_reporting_period
     from periods
-    inner join periods as prior
-        on prior.fiscal_year = periods.fiscal_year - 1
-        and prior.reporting_month = periods.reporting_month
+    inner join periods as prior_periods
+        on prior_periods.fiscal_year = periods.fiscal_year - 1
+        and prior_periods.reporting_month = periods.reporting_month
 
 ),
 
@@ -94,7 +94,7 @@ mapped as (
         prior_leaves.municipality_code,
         coalesce(mappings.new_org_code, prior_leaves.prior_org_code) as org_code,
         prior_leaves.line_code,
-        cast(prior_leaves.actual * coalesce(mappings.share, 1) as decimal(18, 2)) as actual,
+        cast(prior_leaves.actual * coalesce(mappings.share, 1) as {{ amount_type() }}) as actual,
         case when mappings.new_org_code is null then 0 else 1 end as is_mapped
     from prior_leaves
     left join org_units as still_there
@@ -117,7 +117,7 @@ history as (
         mapped.municipality_code,
         ancestry.org_code,
         report_lines.line_code,
-        cast(sum(mapped.actual) as decimal(18, 2)) as actual,
+        cast(sum(mapped.actual) as {{ amount_type() }}) as actual,
         max(mapped.is_mapped) as is_mapped
     from mapped
     inner join ancestry
@@ -150,7 +150,7 @@ final as (
         end as history_source,
         cast(
             facts.actual - coalesce(facts.prior_year_same_period_actual, history.actual)
-            as decimal(18, 2)
+            as {{ amount_type() }}
         ) as change_from_prior_year
     from facts
     left join history

@@ -18,12 +18,12 @@ renamed as (
         unit as printed_unit,
         case
             when unit = '%' then amount
-            else cast(amount * cast(unit as integer) as decimal(18, 2))
+            else cast(amount * cast(unit as {{ dbt.type_int() }}) as {{ amount_type() }})
         end as printed_value,
         -- The step the printed figure was rounded to, in euros or percentage points.
         case
-            when unit = '%' then cast(0.1 as decimal(18, 2))
-            else cast(unit as decimal(18, 2))
+            when unit = '%' then cast(0.1 as {{ amount_type() }})
+            else cast(unit as {{ amount_type() }})
         end as rounding_unit
 
     from source

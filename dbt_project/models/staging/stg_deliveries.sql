@@ -11,8 +11,8 @@ renamed as (
     select
         load_id,
         reporting_period,
-        cast(substring(reporting_period, 1, 4) as integer) as reporting_year,
-        cast(substring(reporting_period, 6, 2) as integer) as reporting_month,
+        cast(substring(reporting_period, 1, 4) as {{ dbt.type_int() }}) as reporting_year,
+        cast(substring(reporting_period, 6, 2) as {{ dbt.type_int() }}) as reporting_month,
         extract_kind,
         {{ extract_family('extract_kind') }} as extract_family,
         source_file,

@@ -17,8 +17,8 @@ renamed as (
         line_code,
         scenario,
         amount as amount_reported,
-        cast(unit as integer) as reported_unit,
-        cast(amount * cast(unit as integer) as decimal(18, 2)) as amount_eur
+        cast(unit as {{ dbt.type_int() }}) as reported_unit,
+        cast(amount * cast(unit as {{ dbt.type_int() }}) as {{ amount_type() }}) as amount_eur
 
     from source
 

@@ -14,11 +14,11 @@ renamed as (
         period as period_month,
         cost_centre,
         account,
-        cast(substring(account, 1, 4) as integer) as main_account,
+        cast(substring(account, 1, 4) as {{ dbt.type_int() }}) as main_account,
         scenario,
         amount as amount_reported,
-        cast(unit as integer) as reported_unit,
-        cast(amount * cast(unit as integer) as decimal(18, 2)) as amount_eur
+        cast(unit as {{ dbt.type_int() }}) as reported_unit,
+        cast(amount * cast(unit as {{ dbt.type_int() }}) as {{ amount_type() }}) as amount_eur
 
     from source
 

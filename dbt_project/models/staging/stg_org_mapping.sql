@@ -12,7 +12,7 @@ renamed as (
         {{ lineage_columns() }},
         old_org_code,
         new_org_code,
-        cast(coalesce(share, 1) as decimal(9, 6)) as share,
+        cast(coalesce(share, 1) as {{ type_decimal(9, 6) }}) as share,
         note
 
     from source

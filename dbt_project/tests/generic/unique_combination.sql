@@ -4,7 +4,7 @@
     passes when every combination is unique.
 
     Null is treated as a value of its own: every column is compared as
-    coalesce(cast(column as varchar), '<null>'). Two rows that agree on every key column
+    coalesce(cast(column as a string), '<null>'). Two rows that agree on every key column
     and both have, say, observed_on null are duplicates, which is how the loader's key
     check (docs/extract_contracts.md, "each key appears once") treats an empty cell.
     Test key columns that must never be null with not_null as well.
