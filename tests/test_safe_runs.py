@@ -23,8 +23,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.cli import main
 from orchestration.defs.resources import WarehouseFiles
-from orchestration.warehouse import failures, housekeeping, lock, main
+from orchestration.warehouse import failures, housekeeping, lock
 from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR
 from orchestration.warehouse.publish import (
     MANIFEST,
