@@ -434,3 +434,18 @@ def check_bulk_rows(delivery: Delivery) -> None:
         duckdb.connect(str(Path(scratch) / "check.duckdb")) as con,
     ):
         load_delivery(con, delivery, list(CONTRACTS.values()))
+
+
+def already_loaded(published: Path, period: ReportingPeriod, file_hashes: set[str]) -> bool:
+    """Whether every file (by its hash) was loaded for the period into the published
+    warehouse."""
+    if not published.exists():
+        return False
+    with duckdb.connect(str(published), read_only=True) as con:
+        loaded = {
+            h
+            for (h,) in con.execute(
+                "select sha256 from raw.load_log where reporting_period = ?", [str(period)]
+            ).fetchall()
+        }
+    return file_hashes <= loaded

@@ -458,8 +458,6 @@ def delivery_readiness(folder: Path, settle_seconds: float = 0.0) -> DeliveryRea
     in the last `settle_seconds` (a copy still in progress is not picked up)."""
     import time
 
-    from orchestration.ingest.reading import read_table
-
     files, errors = find_extract_files(folder)
     if errors:
         return DeliveryReadiness(folder, False, "; ".join(str(e) for e in errors))
@@ -477,3 +475,40 @@ def delivery_readiness(folder: Path, settle_seconds: float = 0.0) -> DeliveryRea
         except ExtractRefused as refused:
             return DeliveryReadiness(folder, False, str(refused.errors[0]))
     return DeliveryReadiness(folder, True, "complete", hashes)
+
+
+def municipality_of(folder: Path) -> str | None:
+    """The root of a delivery's organisation file, read without validating it (which
+    municipality's follow-up calendar applies), or None."""
+    files, _ = find_extract_files(folder)
+    if "organisation" not in files:
+        return None
+    try:
+        table = read_table(files["organisation"])
+    except ExtractRefused:
+        return None
+    header = [h.lower() for h in table.header]
+    if "org_code" not in header or "parent_code" not in header:
+        return None
+    code, parent = header.index("org_code"), header.index("parent_code")
+    roots = [r[code] for _, r in table.records if len(r) > parent and not r[parent].strip()]
+    return roots[0] if len(roots) == 1 else None
+
+
+def doubled_scopes(deliveries: list[Delivery]) -> list[str]:
+    """Two deliveries of one run for the same scope and period: which one would count?"""
+    seen: dict[tuple[str, str, str], Path] = {}
+    problems = []
+    for delivery in deliveries:
+        key = (
+            str(delivery.reporting_period),
+            delivery.scope.municipality_code,
+            delivery.scope.code,
+        )
+        if key in seen:
+            problems.append(
+                f"delivery {delivery.folder}: {delivery.describe()} is also delivered by "
+                f"{seen[key]} in this run; expected one delivery per scope and period"
+            )
+        seen.setdefault(key, delivery.folder)
+    return problems

@@ -11,7 +11,7 @@ from orchestration.ingest.contracts import CONTRACTS
 from orchestration.ingest.loading import ExtractLoad, load_delivery
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.ingest.reading import ExtractRefused
-from orchestration.ingest.validation import validate_delivery
+from orchestration.ingest.validation import doubled_scopes, validate_delivery
 from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR, inbox_deliveries, inbox_dir
 from orchestration.warehouse.publish import DamagedWarehouse, record_run_loads, start_working_copy
 
@@ -85,25 +85,6 @@ def _resolve_deliveries(
     return [(folder, period) for folder in folders]
 
 
-def _doubled_scopes(deliveries: list) -> list[str]:
-    """Two deliveries of one run for the same scope and period: which one would count?"""
-    seen: dict[tuple[str, str, str], Path] = {}
-    problems = []
-    for delivery in deliveries:
-        key = (
-            str(delivery.reporting_period),
-            delivery.scope.municipality_code,
-            delivery.scope.code,
-        )
-        if key in seen:
-            problems.append(
-                f"delivery {delivery.folder}: {delivery.describe()} is also delivered by "
-                f"{seen[key]} in this run; expected one delivery per scope and period"
-            )
-        seen.setdefault(key, delivery.folder)
-    return problems
-
-
 # Every step that writes the working file runs alone (dagster.yaml: pools default_limit 1).
 WAREHOUSE_POOL = "warehouse"
 
@@ -175,7 +156,7 @@ def raw_extracts(
             deliveries.append(validate_delivery(folder, period, scope=config.scope or None))
         except ExtractRefused as refused:
             problems.append(_refusal(folder, refused))
-    problems += _doubled_scopes(deliveries)
+    problems += doubled_scopes(deliveries)
     if problems:  # the valid deliveries are not loaded either
         raise dg.Failure(
             description="\n".join(problems),

@@ -5,14 +5,14 @@ import json
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from orchestration.defs.ingest.assets import delivery_run_config
 from orchestration.defs.ingest.partitions import reporting_periods
 from orchestration.defs.jobs import warehouse_job
 from orchestration.ingest.calendar import follow_up_months
+from orchestration.ingest.loading import already_loaded
 from orchestration.ingest.periods import ReportingPeriod
-from orchestration.ingest.validation import delivery_readiness
+from orchestration.ingest.validation import delivery_readiness, municipality_of
 from orchestration.warehouse.paths import inbox_deliveries, inbox_dir, warehouse_path
 
 SETTLE_SECONDS = 30.0
@@ -65,40 +65,6 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     return dg.SensorResult(run_requests=run_requests, cursor=json.dumps(requested, sort_keys=True))
 
 
-def _already_loaded(period: ReportingPeriod, fingerprint_hashes: set[str]) -> bool:
-    published = warehouse_path()
-    if not published.exists():
-        return False
-    with duckdb.connect(str(published), read_only=True) as con:
-        loaded = {
-            h
-            for (h,) in con.execute(
-                "select sha256 from raw.load_log where reporting_period = ?", [str(period)]
-            ).fetchall()
-        }
-    return fingerprint_hashes <= loaded
-
-
-def _municipality_of(folder: Path) -> str | None:
-    """The root of the delivery's organisation file (read without validating)."""
-    from orchestration.ingest.reading import ExtractRefused, read_table
-    from orchestration.ingest.validation import find_extract_files
-
-    files, _ = find_extract_files(folder)
-    if "organisation" not in files:
-        return None
-    try:
-        table = read_table(files["organisation"])
-    except ExtractRefused:
-        return None
-    header = [h.lower() for h in table.header]
-    if "org_code" not in header or "parent_code" not in header:
-        return None
-    code, parent = header.index("org_code"), header.index("parent_code")
-    roots = [r[code] for _, r in table.records if len(r) > parent and not r[parent].strip()]
-    return roots[0] if len(roots) == 1 else None
-
-
 @dg.schedule(
     job=warehouse_job,
     cron_schedule="0 7 20 * *",  # the 20th of every month, 07:00: the month before closed
@@ -113,14 +79,14 @@ def warehouse_schedule(context: dg.ScheduleEvaluationContext):
     period = ReportingPeriod(scheduled.year, scheduled.month).previous_month_end()
     due, skipped = [], []
     for _, folder in _inbox_deliveries(str(period)):
-        municipality = _municipality_of(folder)
+        municipality = municipality_of(folder)
         if municipality is not None and period.month not in follow_up_months(municipality):
             skipped.append(f"{_name(folder)}: {municipality} does not follow up {period}")
             continue
         readiness = delivery_readiness(folder)
         if not readiness.ready:
             skipped.append(f"{_name(folder)} is not ready: {readiness.reason}")
-        elif _already_loaded(period, set(readiness.file_hashes.values())):
+        elif already_loaded(warehouse_path(), period, set(readiness.file_hashes.values())):
             skipped.append(f"{_name(folder)} is already in the warehouse")
         else:
             due.append((folder, readiness))
