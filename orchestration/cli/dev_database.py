@@ -7,12 +7,13 @@ import os
 import shutil
 
 from orchestration.cli.common import EXIT_OK, EXIT_REFUSED, shown
-from orchestration.warehouse.dbt_project import dev_database
 from orchestration.warehouse.paths import warehouse_path
 
 
 def cmd_dev_database(args: argparse.Namespace) -> int:
     """A development copy of the published warehouse for dbt run by hand."""
+    from orchestration.warehouse.dbt_project import dev_database  # dagster-dbt: seconds
+
     published = warehouse_path()
     if not published.exists():
         print(f"No published warehouse at {shown(published)} yet: run `warehouse run`.")
