@@ -14,6 +14,32 @@ if TYPE_CHECKING:  # the definitions load only once the session's dbt manifest i
     from orchestration.pipeline import RunResult
 
 
+# The modules that start pipeline runs, longest first. Each module runs on one worker
+# (--dist loadfile) and xdist hands modules out in collection order, so starting with the
+# longest lets the two workers finish together instead of one idling while the other
+# runs a long module it was given last.
+LONGEST_MODULES = (
+    "test_account_ledger.py",
+    "test_faults_kill.py",
+    "test_scopes.py",
+    "test_safe_runs.py",
+    "test_report.py",
+    "test_operations.py",
+    "test_reconciliation.py",
+    "test_pipeline.py",
+    "test_sql_style.py",
+    "test_dbt_unit.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_MODULES.index(name) if name in LONGEST_MODULES else len(LONGEST_MODULES)
+
+    items.sort(key=rank)  # stable: a module's tests keep their order
+
+
 @pytest.fixture
 def delivery_copy(tmp_path: Path) -> Path:
     """A writable copy of the embedded Q1 2023 delivery, to perturb."""
