@@ -1,0 +1,1 @@
+"""The reconciliation gate: Great Expectations checks that block publication."""
