@@ -45,9 +45,12 @@ dev: setup
 benchmark: setup
 	$(BIN)/python benchmarks/benchmark.py
 
+# The suite runs all of these too (tests/test_layers.py, tests/test_sql_style.py).
 lint: setup
 	$(BIN)/ruff check orchestration tests benchmarks
 	$(BIN)/ruff format --check orchestration tests benchmarks
+	$(BIN)/lint-imports
+	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests
 
 clean:
 	rm -rf $(VENV) warehouse .dagster_home dbt_project/target dbt_project/logs
