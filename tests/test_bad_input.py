@@ -736,6 +736,64 @@ def test_cli_refuses_a_bad_folder(delivery: Path, capsys: pytest.CaptureFixture[
     assert f"ledger.csv:{line} column 'amount': spaces may only separate groups" in out
 
 
+def test_the_same_problem_on_many_rows_is_shown_once_with_its_count(
+    delivery: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scenario the contract does not take, on every row of two statement lines: one
+    line naming the count and the first rows, not one line per row. Another problem in
+    the same file stays a line of its own, and the error list keeps every row."""
+    ledger = delivery / "ledger.csv"
+    rows = ledger.read_bytes().decode("utf-8-sig").split("\r\n")
+    changed = []
+    for index, row in enumerate(rows):
+        line_code = row.split(";")[3] if row.count(";") == 6 else ""
+        if row.startswith("2023;3;") and line_code in ("henkilostokulut", "palvelujen_ostot"):
+            rows[index] = row.replace(";actual;", ";forecast;")
+            changed.append(index + 1)
+    amount_line = next(i + 1 for i, r in enumerate(rows) if r.startswith("2023;12;"))
+    rows[amount_line - 1] = rows[amount_line - 1].rsplit(";", 2)[0] + ";12 34;1"
+    ledger.write_bytes(BOM + "\r\n".join(rows).encode("utf-8"))
+    assert len(changed) > 5 and amount_line not in changed
+
+    errors = refusal(delivery)
+    assert sorted(e.line for e in errors if e.column == "scenario") == changed
+    assert main(["validate", str(delivery)]) == 1
+    out = capsys.readouterr().out
+    problems = [line for line in out.splitlines() if line.startswith("  - ")]
+    shown = ", ".join(str(line) for line in changed[:5])
+    scenario = next(e.message for e in errors if e.column == "scenario")
+    amount = next(e.message for e in errors if e.column == "amount")
+    expected = {
+        changed[0]: f"  - ledger.csv lines {shown} and {len(changed) - 5} more "
+        f"({len(changed)} rows) column 'scenario': {scenario}",
+        amount_line: f"  - ledger.csv:{amount_line} column 'amount': {amount}",
+    }
+    # In the order the problems were first found: by line.
+    assert problems == [expected[line] for line in sorted(expected)], out
+    assert f"2023-03: 2 problem(s) on {len(errors)} lines; nothing was loaded." in out
+
+
+def test_grouping_keeps_distinct_problems_apart():
+    """Only the same message in the same file and column groups; whole-file errors and a
+    problem on one line read as before."""
+    errors = [
+        ExtractError("ledger.csv", 3, "unit", "'2' is not one of 1, 1000"),
+        ExtractError("ledger.csv", 0, "", "the file is empty"),
+        ExtractError("goals.csv", 0, "", "the file is empty"),
+        ExtractError("ledger.csv", 7, "unit", "'2' is not one of 1, 1000"),
+        ExtractError("ledger.csv", 8, "scenario", "'2' is not one of 1, 1000"),
+        ExtractError("ledger.csv", 9, "unit", "'3' is not one of 1, 1000"),
+    ]
+    assert ExtractRefused(errors).problems() == [
+        "ledger.csv lines 3, 7 (2 rows) column 'unit': '2' is not one of 1, 1000",
+        "ledger.csv: the file is empty",
+        "goals.csv: the file is empty",
+        "ledger.csv:8 column 'scenario': '2' is not one of 1, 1000",
+        "ledger.csv:9 column 'unit': '3' is not one of 1, 1000",
+    ]
+    assert len(ExtractRefused(errors).errors) == 6  # every row is still an error of its own
+
+
 # --- a refused delivery leaves the warehouse as it was -------------------------
 
 

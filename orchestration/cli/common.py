@@ -24,9 +24,9 @@ def shown(path: Path) -> str:
 
 
 def print_refusal(refused: ExtractRefused, what: str) -> None:
-    print(f"REFUSED: {what}: {len(refused.errors)} problem(s); nothing was loaded.")
-    for error in refused.errors:
-        print(f"  - {error}")
+    print(f"REFUSED: {what}: {refused.count()}; nothing was loaded.")
+    for problem in refused.problems():
+        print(f"  - {problem}")
 
 
 def period_arg(text: str | None) -> ReportingPeriod | None:

@@ -76,7 +76,10 @@ def contracts_markdown() -> str:
         "negative. Every amount carries the unit it was reported in (`1` euros, `1000` "
         "thousands of euros); the warehouse converts to euros and derives reconciliation "
         "tolerances from the unit. A delivery is validated whole: if any file breaks its "
-        "contract, nothing of that reporting period is loaded.",
+        "contract, nothing of that reporting period is loaded. Every problem is named with "
+        "its file, line and column; the same problem on many rows is named once, with its "
+        "count and first lines (`ledger.csv lines 3, 7, 9, 12, 15 and 13 more (18 rows) "
+        "column 'scenario': ...`).",
         "",
     ]
     for contract in [*CONTRACTS.values(), REPORT_LINES, ACCOUNT_RANGES]:

@@ -58,12 +58,63 @@ class ExtractError:
         return f"{where}: {self.message}"
 
 
+# Lines named in a grouped error: the first few; its count says how many there are.
+GROUPED_LINES_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class ErrorGroup:
+    """One problem as a person reads it: the same message for the same file and column,
+    on one line or on many (a column of 18 rows with the same unsupported value is one
+    problem, not 18)."""
+
+    file: str
+    column: str
+    message: str
+    lines: tuple[int, ...]
+
+    def __str__(self) -> str:
+        if len(self.lines) == 1:
+            return str(ExtractError(self.file, self.lines[0], self.column, self.message))
+        shown = ", ".join(str(line) for line in self.lines[:GROUPED_LINES_SHOWN])
+        rest = len(self.lines) - GROUPED_LINES_SHOWN
+        more = f" and {rest} more" if rest > 0 else ""
+        where = f"{self.file} lines {shown}{more} ({len(self.lines)} rows)"
+        if self.column:
+            where += f" column '{self.column}'"
+        return f"{where}: {self.message}"
+
+
+def grouped(errors: list[ExtractError]) -> list[ErrorGroup]:
+    """The errors with the same file, column and message together, in the order their
+    first line was found. Whole-file errors (line 0) stay one each."""
+    groups: dict[tuple, tuple[ExtractError, list[int]]] = {}
+    for index, error in enumerate(errors):
+        key = (error.file, error.column, error.message) if error.line else (index,)
+        groups.setdefault(key, (error, []))[1].append(error.line)
+    return [
+        ErrorGroup(first.file, first.column, first.message, tuple(lines))
+        for first, lines in groups.values()
+    ]
+
+
 class ExtractRefused(Exception):
-    """Raised when one or more files break their contract."""
+    """Raised when one or more files break their contract. `errors` has one error per line;
+    `problems()` words them as a person reads them, the same problem on many lines once."""
 
     def __init__(self, errors: list[ExtractError]):
         self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
+        super().__init__("\n".join(self.problems()))
+
+    def problems(self) -> list[str]:
+        return [str(group) for group in grouped(self.errors)]
+
+    def count(self) -> str:
+        """'3 problem(s)', or '2 problem(s) on 19 lines' when some repeat."""
+        problems = len(grouped(self.errors))
+        if problems == len(self.errors):
+            return f"{problems} problem(s)"
+        return f"{problems} problem(s) on {len(self.errors)} lines"
 
 
 @dataclass

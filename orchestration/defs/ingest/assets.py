@@ -190,8 +190,8 @@ def raw_extracts(
 
 
 def _refusal(folder: Path, refused: ExtractRefused) -> str:
-    return f"delivery {folder}: {len(refused.errors)} problem(s); nothing was loaded.\n" + (
-        "\n".join(f"  - {e}" for e in refused.errors)
+    return f"delivery {folder}: {refused.count()}; nothing was loaded.\n" + (
+        "\n".join(f"  - {problem}" for problem in refused.problems())
     )
 
 
