@@ -24,9 +24,7 @@ def shown(path: Path) -> str:
 
 
 def print_refusal(refused: ExtractRefused, what: str) -> None:
-    print(f"REFUSED: {what}: {refused.count()}; nothing was loaded.")
-    for problem in refused.problems():
-        print(f"  - {problem}")
+    print(f"REFUSED: {refused.refusal(what)}")
 
 
 def period_arg(text: str | None) -> ReportingPeriod | None:

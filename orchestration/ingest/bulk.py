@@ -37,6 +37,8 @@ from orchestration.ingest.contracts import (
     Column,
     Contract,
     PeriodRule,
+    sql_identifier,
+    sql_literal,
 )
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.ingest.reading import (
@@ -178,16 +180,6 @@ def _write_utf8_copy(source: BulkSource, target: Path) -> None:
 # --- SQL for the fast path ------------------------------------------------------------
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    """A constant of the contracts as SQL. Anything from a file or a path is passed as a
-    prepared parameter instead (see _Scan)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 @dataclass(frozen=True)
 class _Scan:
     """The read_csv call over a bulk file, with what it reads passed as named parameters
@@ -237,7 +229,7 @@ def _fast_value(column: Column, source_column: str, exact: bool = False) -> str:
     not trim: a padded value fails a check and sends the file down the exact path, which
     trims as the Python rules do.
     """
-    raw = _quoted(source_column)
+    raw = sql_identifier(source_column)
     if column.type == "integer":
         return (
             f"case when regexp_full_match({raw}, '{_PLAIN_INTEGER}') "
@@ -255,13 +247,13 @@ def _fast_value(column: Column, source_column: str, exact: bool = False) -> str:
 
 def _value_ok(column: Column) -> str:
     """SQL true when the loaded value of a column is acceptable."""
-    name = _quoted(column.name)
+    name = sql_identifier(column.name)
     if column.type == "enum":
-        return f"{name} in ({', '.join(_literal(a) for a in column.allowed)})"
+        return f"{name} in ({', '.join(sql_literal(a) for a in column.allowed)})"
     if column.type == "decimal":
         return f"{name} is not null and abs({name}) < 1e14"
     if column.type in _PATTERNS:
-        pattern = f"regexp_full_match({name}, {_literal(_PATTERNS[column.type])})"
+        pattern = f"regexp_full_match({name}, {sql_literal(_PATTERNS[column.type])})"
         return pattern if column.required else f"({name} is null or {pattern})"
     if column.required or column.type in ("integer",):
         return f"{name} is not null"
@@ -341,9 +333,9 @@ def _lineage_params(lineage: dict[str, Any]) -> dict[str, Any]:
 
 def _insert_fast(con, contract, scan: _Scan, header_of, lineage) -> None:
     select = ", ".join(
-        f"{_fast_value(c, header_of[c.name])} AS {_quoted(c.name)}" for c in contract.columns
+        f"{_fast_value(c, header_of[c.name])} AS {sql_identifier(c.name)}" for c in contract.columns
     )
-    names = ", ".join(_quoted(c.name) for c in contract.columns)
+    names = ", ".join(sql_identifier(c.name) for c in contract.columns)
     con.execute(
         f"""
         INSERT INTO {contract.table_name} ({names}, _load_id, _reporting_period,
@@ -369,14 +361,14 @@ def _structural_errors(con, rejects: str, source: BulkSource, readable: Path) ->
     quoting, a truncated row, too many fields), worded the same."""
     try:
         found = con.execute(
-            f"SELECT line, error_type::varchar FROM {_quoted(rejects)} ORDER BY line "
+            f"SELECT line, error_type::varchar FROM {sql_identifier(rejects)} ORDER BY line "
             f"LIMIT {MAX_ERRORS}"
         ).fetchall()
     except duckdb.CatalogException:
         return []
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {_quoted(rejects)}")
-        con.execute(f"DROP TABLE IF EXISTS {_quoted(rejects + '_scan')}")
+        con.execute(f"DROP TABLE IF EXISTS {sql_identifier(rejects)}")
+        con.execute(f"DROP TABLE IF EXISTS {sql_identifier(rejects + '_scan')}")
     if not found:
         return []
     name, width = source.path.name, len(source.header)
@@ -447,7 +439,7 @@ def _unmapped_cost_centres_sql(table: str, where: str) -> str:
 def _duplicate_keys_sql(contract: Contract, table: str, where: str) -> str:
     # Hash the key to one 64-bit value: far cheaper to group than five columns. A hash
     # collision can only flag a candidate, which the exact path then checks.
-    key = ", ".join(_quoted(k) for k in contract.key)
+    key = ", ".join(sql_identifier(k) for k in contract.key)
     return f"""
         SELECT hash({key}) AS h FROM {table} WHERE {where}
         GROUP BY h HAVING count(*) > 1
@@ -493,7 +485,8 @@ def _load_exact(
     name = source.path.name
     lines = "_bulk_lines"
     fields = ", ".join(
-        f"{_quoted(header_of[c.name])} AS {_quoted('text_' + c.name)}" for c in contract.columns
+        f"{sql_identifier(header_of[c.name])} AS {sql_identifier('text_' + c.name)}"
+        for c in contract.columns
     )
     # One thread: the row number is the record's position in the file.
     con.execute("SET preserve_insertion_order = true")
@@ -505,7 +498,7 @@ def _load_exact(
     record_count = con.execute(f"SELECT count(*) FROM {lines}").fetchall()[0][0]
     line_of = _line_mapper(source, readable, record_count)
     converted = ", ".join(
-        f"{_fast_value(c, 'text_' + c.name, exact=True)} AS {_quoted(c.name)}"
+        f"{_fast_value(c, 'text_' + c.name, exact=True)} AS {sql_identifier(c.name)}"
         for c in contract.columns
     )
     con.execute(
@@ -601,7 +594,7 @@ def _replace_corrected(con, contract: Contract, corrections: list[dict[str, Any]
     con.register("_bulk_corrections", frame)
     try:
         assignments = ", ".join(
-            f"{_quoted(c.name)} = CAST(k.{_quoted(c.name)} AS {c.duckdb_type})"
+            f"{sql_identifier(c.name)} = CAST(k.{sql_identifier(c.name)} AS {c.duckdb_type})"
             for c in contract.columns
         )
         con.execute(
@@ -613,7 +606,7 @@ def _replace_corrected(con, contract: Contract, corrections: list[dict[str, Any]
 
 
 def _insert_exact(con, contract: Contract, lineage: dict[str, Any], line_of, records) -> None:
-    names = ", ".join(_quoted(c.name) for c in contract.columns)
+    names = ", ".join(sql_identifier(c.name) for c in contract.columns)
     # With one line per record the line is arithmetic; otherwise it is looked up.
     if line_of(1) == 2 and line_of(records) == records + 1:
         line_sql = "_record + 1"
@@ -682,7 +675,7 @@ def _mapping_errors(con, contract, name, references, line_of) -> list[ExtractErr
 
 
 def _duplicate_errors(con, contract, name, line_of) -> list[ExtractError]:
-    key = ", ".join(_quoted(k) for k in contract.key)
+    key = ", ".join(sql_identifier(k) for k in contract.key)
     found = con.execute(
         f"""
         SELECT {key}, min(_record) AS first_record, list(_record ORDER BY _record) AS records

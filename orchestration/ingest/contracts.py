@@ -230,7 +230,13 @@ def _same_period(row: dict[str, Any], period: ReportingPeriod) -> list[tuple[str
 # written as SQL (bulk.py's fast path over millions of rows) from the same declaration.
 
 
-def _sql_value(value: int | str) -> str:
+def sql_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(value: int | str) -> str:
+    """A constant of the contracts as SQL. Anything from a file or a path is passed to
+    DuckDB as a prepared parameter instead (bulk._Scan)."""
     return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
 
 
@@ -243,7 +249,7 @@ class Equals:
         return row[self.column] == self.value
 
     def sql(self) -> str:
-        return f'"{self.column}" = {_sql_value(self.value)}'
+        return f"{sql_identifier(self.column)} = {sql_literal(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -255,7 +261,9 @@ class OneOf:
         return row[self.column] in self.values
 
     def sql(self) -> str:
-        return f'"{self.column}" in ({", ".join(_sql_value(v) for v in self.values)})'
+        return (
+            f"{sql_identifier(self.column)} in ({', '.join(sql_literal(v) for v in self.values)})"
+        )
 
 
 @dataclass(frozen=True)
@@ -268,7 +276,7 @@ class Between:
         return self.low <= row[self.column] <= self.high
 
     def sql(self) -> str:
-        return f'"{self.column}" between {self.low} and {self.high}'
+        return f"{sql_identifier(self.column)} between {self.low} and {self.high}"
 
 
 @dataclass(frozen=True)

@@ -104,17 +104,23 @@ class ExtractRefused(Exception):
 
     def __init__(self, errors: list[ExtractError]):
         self.errors = errors
+        self.groups = grouped(errors)
         super().__init__("\n".join(self.problems()))
 
     def problems(self) -> list[str]:
-        return [str(group) for group in grouped(self.errors)]
+        return [str(group) for group in self.groups]
 
     def count(self) -> str:
         """'3 problem(s)', or '2 problem(s) on 19 lines' when some repeat."""
-        problems = len(grouped(self.errors))
-        if problems == len(self.errors):
-            return f"{problems} problem(s)"
-        return f"{problems} problem(s) on {len(self.errors)} lines"
+        if len(self.groups) == len(self.errors):
+            return f"{len(self.groups)} problem(s)"
+        return f"{len(self.groups)} problem(s) on {len(self.errors)} lines"
+
+    def refusal(self, what: str) -> str:
+        """What a person reads: what was refused, how much, and every problem."""
+        return f"{what}: {self.count()}; nothing was loaded.\n" + "\n".join(
+            f"  - {problem}" for problem in self.problems()
+        )
 
 
 @dataclass

@@ -190,9 +190,7 @@ def raw_extracts(
 
 
 def _refusal(folder: Path, refused: ExtractRefused) -> str:
-    return f"delivery {folder}: {refused.count()}; nothing was loaded.\n" + (
-        "\n".join(f"  - {problem}" for problem in refused.problems())
-    )
+    return refused.refusal(f"delivery {folder}")
 
 
 def _new_loads(loads_by_period: dict[str, list[ExtractLoad]]) -> list[dict]:
