@@ -221,11 +221,18 @@ def _meta(materialization) -> dict[str, Any]:
 
 
 def _loads(result) -> list[TableLoad]:
+    """One load per raw table: the ingest step reports each table once for the whole run,
+    and a run over a range of partitions records that report once per partition of the
+    range (2024-04..2024-08 is five), so every copy after the first is dropped."""
     loads = []
+    seen = set()
     for materialization in result.asset_materializations_for_node(raw_extracts.node_def.name):
         meta = _meta(materialization)
         if "rows" not in meta or meta["status"] == "not delivered":
             continue  # the load log itself, or an optional extract the deliveries lack
+        if materialization.asset_key in seen:
+            continue
+        seen.add(materialization.asset_key)
         loads.append(
             TableLoad(
                 materialization.asset_key.to_user_string(),

@@ -220,7 +220,15 @@ _PLAIN_INTEGER = "[0-9]{1,9}"
 _PATTERNS = {"code": CODE_PATTERN, "account": ACCOUNT_PATTERN}
 
 
-def _fast_value(column: Column, source_column: str, exact: bool = False) -> str:
+def _field(header_of: dict[str, str], column: Column) -> str:
+    """The file's field of a column as SQL text, or NULL for an optional column the header
+    leaves out."""
+    if column.name in header_of:
+        return sql_identifier(header_of[column.name])
+    return "CAST(NULL AS VARCHAR)"
+
+
+def _fast_value(column: Column, raw: str, exact: bool = False) -> str:
     """SQL converting one text field the way the contract reads it, or NULL when the
     fast conversion cannot decide (the row then goes through the Python rules).
 
@@ -229,7 +237,6 @@ def _fast_value(column: Column, source_column: str, exact: bool = False) -> str:
     not trim: a padded value fails a check and sends the file down the exact path, which
     trims as the Python rules do.
     """
-    raw = sql_identifier(source_column)
     if column.type == "integer":
         return (
             f"case when regexp_full_match({raw}, '{_PLAIN_INTEGER}') "
@@ -333,7 +340,8 @@ def _lineage_params(lineage: dict[str, Any]) -> dict[str, Any]:
 
 def _insert_fast(con, contract, scan: _Scan, header_of, lineage) -> None:
     select = ", ".join(
-        f"{_fast_value(c, header_of[c.name])} AS {sql_identifier(c.name)}" for c in contract.columns
+        f"{_fast_value(c, _field(header_of, c))} AS {sql_identifier(c.name)}"
+        for c in contract.columns
     )
     names = ", ".join(sql_identifier(c.name) for c in contract.columns)
     con.execute(
@@ -485,7 +493,7 @@ def _load_exact(
     name = source.path.name
     lines = "_bulk_lines"
     fields = ", ".join(
-        f"{sql_identifier(header_of[c.name])} AS {sql_identifier('text_' + c.name)}"
+        f"{_field(header_of, c)} AS {sql_identifier('text_' + c.name)}"
         for c in contract.columns
     )
     # One thread: the row number is the record's position in the file.
@@ -498,7 +506,7 @@ def _load_exact(
     record_count = con.execute(f"SELECT count(*) FROM {lines}").fetchall()[0][0]
     line_of = _line_mapper(source, readable, record_count)
     converted = ", ".join(
-        f"{_fast_value(c, 'text_' + c.name, exact=True)} AS {sql_identifier(c.name)}"
+        f"{_fast_value(c, sql_identifier('text_' + c.name), exact=True)} AS {sql_identifier(c.name)}"
         for c in contract.columns
     )
     con.execute(

@@ -7,6 +7,7 @@ raw table layout in DuckDB and for the user documentation
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ class Column:
     example: str
     required: bool = True
     allowed: tuple[str, ...] = ()
+    # A column the header may leave out: every row then has it empty (see `absent`).
+    may_be_absent: bool = False
 
     @property
     def duckdb_type(self) -> str:
@@ -346,10 +349,14 @@ def _year_to_date_requirements(period: ReportingPeriod) -> tuple[Requirement, ..
         ),
         Requirement(
             "fiscal_year",
-            Implies((Equals("scenario", "budget"),), Equals("fiscal_year", year)),
+            Implies(
+                (OneOf("scenario", ("original_budget", "budget_changes")),),
+                Equals("fiscal_year", year),
+            ),
             lambda row: (
-                f"budget for {row['fiscal_year']} in a delivery for {period}; "
-                f"expected the budget of {year}"
+                f"{row['scenario']} for {row['fiscal_year']} in a delivery for {period}; "
+                f"expected the {row['scenario']} of {year} (of the prior year only the "
+                "budget after changes is given)"
             ),
         ),
         Requirement(
@@ -367,13 +374,14 @@ def _year_to_date_requirements(period: ReportingPeriod) -> tuple[Requirement, ..
 
 
 _year_to_date_figure = PeriodRule(
-    "Actuals run to the reporting month (or any month of the prior year); budgets belong "
-    "to the reporting year.",
+    "Actuals run to the reporting month (or any month of the prior year); the original "
+    "budget and its changes belong to the reporting year, the budget after changes to it or "
+    "to the prior year.",
     _year_to_date_requirements,
 )
 
 
-_PERCENT_MEASURES = {"realised_pct"}
+_PERCENT_MEASURES = {"realised_pct", "prior_year_realised_pct"}
 
 
 def _unit_matches_measure(row: dict[str, Any], period: ReportingPeriod) -> list[tuple[str, str]]:
@@ -422,6 +430,23 @@ def _status_consistent(row: dict[str, Any], period: ReportingPeriod) -> list[tup
 
 # --- columns shared by several extracts ---------------------------------------
 
+# The printed columns of a budget follow-up table, in the order reports print them.
+MEASURES = (
+    "prior_year_actual",
+    "prior_year_same_period_actual",
+    "prior_year_budget",
+    "prior_year_realised_pct",
+    "original_budget",
+    "budget_changes",
+    "budget",
+    "actual",
+    "variance",
+    "remaining",
+    "realised_pct",
+    "forecast",
+    "forecast_variance",
+)
+
 FISCAL_YEAR = Column("fiscal_year", "integer", "Fiscal year (calendar year) of the figure.", "2023")
 PERIOD = Column(
     "period",
@@ -433,9 +458,23 @@ ORG_CODE = Column("org_code", "code", "Organisation unit code (see organisation)
 SCENARIO = Column(
     "scenario",
     "enum",
-    "actual = booked (year-to-date); budget = budget including approved changes.",
+    "actual = booked, year-to-date (toteutuma); budget = the budget after changes "
+    "(talousarvio muutosten jälkeen, period 12); original_budget = the budget as the council "
+    "approved it (alkuperäinen talousarvio, period 12); budget_changes = the approved "
+    "changes (talousarviomuutokset, period 12). Give the budget after changes, or the "
+    "original budget and its changes: a missing one is derived from the other two.",
     "actual",
-    allowed=("actual", "budget"),
+    allowed=("actual", "budget", "original_budget", "budget_changes"),
+)
+ITEM = Column(
+    "item",
+    "enum",
+    "external = ulkoiset (with parties outside the municipality); internal = sisäiset "
+    "(between its own units). The column may be left out: a figure without it is not split.",
+    "external",
+    required=False,
+    allowed=("external", "internal"),
+    may_be_absent=True,
 )
 AMOUNT = Column(
     "amount",
@@ -453,7 +492,6 @@ UNIT = Column(
 
 # --- what references point at ----------------------------------------------------------
 
-_BOOKING_LEVELS = ("service_area", "cost_centre")
 ANY_UNIT = Target(
     "organisation",
     "org_code",
@@ -461,14 +499,10 @@ ANY_UNIT = Target(
     expected="a unit of {file}",
     described="a unit of organisation",
 )
-BOOKING_UNIT = Target(
-    "organisation",
-    "org_code",
-    noun="organisation unit",
-    expected="a service area or cost centre of {file}",
-    described="a service area or cost centre of organisation",
-    only=("org_level", _BOOKING_LEVELS),
-)
+# Figures are booked on any unit of the scope: the service areas (and their cost centres)
+# of a department, the departments of a board, or the municipality itself for items no
+# department books (tax revenue, state grants).
+BOOKING_UNIT = ANY_UNIT
 COST_CENTRE = Target(
     "organisation",
     "org_code",
@@ -484,16 +518,17 @@ PARENT_UNIT = Target(
     expected="an org_code of this file",
     described="an org_code of organisation (this file)",
 )
-LEAF_LINE = Target(
+# Any line of the income statement can be booked: the line a report prints is the one its
+# figures are given on (Henkilöstökulut, or Palkat ja palkkiot and Henkilösivukulut below
+# it); a line and a line under it are never both booked (validation.nested_line_errors).
+OPERATING_LINE = Target(
     "report_lines",
     "line_code",
     noun="report line",
-    expected="a leaf line: {sorted_choices}",
-    described="a leaf operating line of report_lines",
+    expected="an operating line: {sorted_choices}",
+    described="an operating line of report_lines (any level; never a line and a line under it)",
     among=(("statement", "operating"),),
-    only=("line_type", ("leaf",)),
     unknown="{noun} '{value}' is unknown",
-    excluded="{noun} '{value}' is a {found}, computed from its lines",
 )
 LINE_OF_STATEMENT = Target(
     "report_lines",
@@ -579,10 +614,11 @@ _register(
     Contract(
         kind="ledger",
         title="Operating ledger",
-        description="Year-to-date operating income and expenses per service area and leaf "
-        "report line, actual and budget, in the unit the figure was reported in. "
-        "A delivery for 2023-03 carries the 2023 actual to month 3, the 2023 budget "
-        "(period 12) and the prior-year comparatives (2022 to month 3 and to month 12).",
+        description="Year-to-date operating income and expenses per unit and report line: "
+        "actual, and the budget after changes or the original budget and its changes, in the "
+        "unit the figure was reported in. A delivery for 2023-03 carries the 2023 actual to "
+        "month 3, the 2023 budget (period 12) and the prior-year comparatives it prints "
+        "(2022 to month 3 and to month 12, the 2022 budget), all optional but the actual.",
         columns=(
             FISCAL_YEAR,
             PERIOD,
@@ -590,18 +626,20 @@ _register(
             Column(
                 "line_code",
                 "code",
-                "Leaf report line (seeds/reference/report_lines.csv).",
+                "Report line (seeds/reference/report_lines.csv) at the level the report "
+                "prints it.",
                 "henkilostokulut",
             ),
             SCENARIO,
             AMOUNT,
             UNIT,
+            ITEM,
         ),
-        key=("fiscal_year", "period", "org_code", "line_code", "scenario"),
+        key=("fiscal_year", "period", "org_code", "line_code", "scenario", "item"),
         row_checks=(_year_to_date_figure,),
         references=(
             Reference("org_code", BOOKING_UNIT, within_scope=True),
-            Reference("line_code", LEAF_LINE),
+            Reference("line_code", OPERATING_LINE),
         ),
         # Required unless the delivery gives ledger_accounts instead (validation.py).
         required=False,
@@ -639,8 +677,9 @@ _register(
             SCENARIO,
             AMOUNT,
             UNIT,
+            ITEM,
         ),
-        key=("fiscal_year", "period", "cost_centre", "account", "scenario"),
+        key=("fiscal_year", "period", "cost_centre", "account", "scenario", "item"),
         row_checks=(_year_to_date_figure,),
         # Checked by DuckDB when loaded (bulk.py), against validation.bulk_references().
         references=(Reference("cost_centre", COST_CENTRE), Reference("account", ACCOUNT_RANGE)),
@@ -677,34 +716,98 @@ _register(
             Column(
                 "measure",
                 "enum",
-                "Printed column: prior_year_actual (TP), prior_year_same_period_actual "
-                "(TOT prior year), budget (TA + muutokset), actual (TOT), remaining (Jäljellä), "
-                "realised_pct (TOT-%).",
+                "Printed column (signs as the ledger's: income +, expenses -): "
+                "prior_year_actual (TP, the prior year's outturn), "
+                "prior_year_same_period_actual (TOT of the prior year to the same month), "
+                "prior_year_budget (the prior year's budget after changes), "
+                "prior_year_realised_pct (the prior year's toteuma-% to the same month), "
+                "original_budget (alkuperäinen TA), budget_changes (TA-muutokset), "
+                "budget (TA muutosten jälkeen), actual (TOT), "
+                "variance (poikkeama = actual - budget), remaining (jäljellä = budget - actual), "
+                "realised_pct (toteuma-% = actual / budget x 100), forecast (ennuste, the "
+                "controllers' year-end forecast, forecasts.csv), "
+                "forecast_variance (ennusteen poikkeama = forecast - budget).",
                 "actual",
-                allowed=(
-                    "prior_year_actual",
-                    "prior_year_same_period_actual",
-                    "budget",
-                    "actual",
-                    "remaining",
-                    "realised_pct",
-                ),
+                allowed=MEASURES,
             ),
-            Column("amount", "decimal", "The figure as printed, in its unit.", "-18 104 600"),
+            Column(
+                "amount",
+                "decimal",
+                "The figure as printed, in its unit. It is reconciled at the precision its "
+                "column is printed at: the most decimals any figure of the same statement, "
+                "measure and unit in the delivery has, trailing zeros not counted (46 and 38 "
+                "are whole-number percentages; 24,70 beside 87,3 one decimal).",
+                "-18 104 600",
+            ),
             Column(
                 "unit",
                 "enum",
-                "1 = euros, 1000 = thousands of euros, % = percent (printed to one decimal).",
+                "1 = euros, 1000 = thousands of euros, % = percent.",
                 "1",
                 allowed=("1", "1000", "%"),
             ),
+            dataclasses.replace(
+                ITEM,
+                description="external = the line's external items (ulkoiset), internal = its "
+                "internal items (sisäiset). The column may be left out: a figure without it "
+                "is the line's total.",
+            ),
         ),
-        key=("fiscal_year", "period", "statement", "org_code", "line_code", "measure"),
+        key=("fiscal_year", "period", "statement", "org_code", "line_code", "measure", "item"),
         row_checks=(_same_period, _unit_matches_measure),
         references=(
             Reference("org_code", ANY_UNIT, within_scope=True),
             Reference("line_code", LINE_OF_STATEMENT),
         ),
+    )
+)
+
+_register(
+    Contract(
+        kind="forecasts",
+        title="Controllers' forecasts",
+        description="The year-end forecast (ennuste) the controllers make at the reporting "
+        "month, per unit and report line, with the reason for it. Every period's forecasts "
+        "are kept: once the year closes, marts.fct_forecast_accuracy compares them (and the "
+        "warehouse's own computed forecasts) with the year's outturn.",
+        columns=(
+            FISCAL_YEAR,
+            dataclasses.replace(
+                PERIOD,
+                description="The reporting month the forecast was made at (3 = with the "
+                "January-March follow-up).",
+            ),
+            ORG_CODE,
+            Column(
+                "line_code",
+                "code",
+                "Report line (seeds/reference/report_lines.csv) the forecast is for.",
+                "toimintakulut",
+            ),
+            Column(
+                "amount",
+                "decimal",
+                "Forecast of the whole year's figure in the reported unit; income positive, "
+                "expenses negative.",
+                "-74 000 000",
+            ),
+            UNIT,
+            Column(
+                "reason",
+                "text",
+                "Why the forecast departs from the budget (ennusteen perustelu).",
+                "Ostopalveluiden kasvu",
+                required=False,
+            ),
+            ITEM,
+        ),
+        key=("fiscal_year", "period", "org_code", "line_code", "item"),
+        row_checks=(_same_period,),
+        references=(
+            Reference("org_code", BOOKING_UNIT, within_scope=True),
+            Reference("line_code", OPERATING_LINE),
+        ),
+        required=False,
     )
 )
 
@@ -742,6 +845,7 @@ _register(
             Reference("org_code", BOOKING_UNIT, within_scope=True),
             Reference("project_code", PROJECT, agree=("org_code",)),
         ),
+        required=False,
     )
 )
 
@@ -774,6 +878,7 @@ _register(
         key=("fiscal_year", "period", "project_code"),
         row_checks=(_same_period,),
         references=(Reference("org_code", BOOKING_UNIT, within_scope=True),),
+        required=False,
     )
 )
 
@@ -848,6 +953,7 @@ _register(
         key=("fiscal_year", "goal_id"),
         row_checks=(_same_period, _status_consistent),
         references=(Reference("org_codes", ANY_UNIT, multiple=True, within_scope=True),),
+        required=False,
     )
 )
 
@@ -973,9 +1079,12 @@ def contract_for_file(file_name: str) -> Contract | None:
 REPORT_LINES = Contract(
     kind="report_lines",
     title="Report lines (reference)",
-    description="The income-statement hierarchy of JHS 192 as the interim report prints it, "
-    "and the lines of the council-approved budget and investment tables. Leaf "
-    "lines carry ledger figures; subtotals are computed from their children.",
+    description="The income statement (tuloslaskelma) of JHS 192, every line of the official "
+    "structure down to the sub-lines municipalities print, and the lines of the "
+    "council-approved budget and investment tables. A delivery books the lines its report "
+    "prints, at any level; every line above them is computed by adding its children. A "
+    "municipality adds its own presentation lines as rows with its code (Heinola prints "
+    "Vuokratuotot apart from Muut toimintatuotot): see docs/report_formats.md.",
     columns=(
         Column(
             "statement",
@@ -1015,6 +1124,24 @@ REPORT_LINES = Contract(
             "",
             required=False,
         ),
+        Column(
+            "municipality_code",
+            "code",
+            "The municipality whose own presentation line this is; empty for the JHS 192 "
+            "lines every municipality shares.",
+            "",
+            required=False,
+            may_be_absent=True,
+        ),
+        Column(
+            "other_names",
+            "text",
+            "Other labels the line is printed under, '|'-separated (the budget statement's "
+            "Toimintatulot for Toimintatuotot).",
+            "",
+            required=False,
+            may_be_absent=True,
+        ),
     ),
     key=("statement", "line_code"),
 )
@@ -1023,19 +1150,66 @@ REPORT_LINES = Contract(
 ACCOUNT_RANGES = Contract(
     kind="account_ranges",
     title="Chart of accounts (reference)",
-    description="Which leaf report line each main account (the first four digits of an "
+    description="Which report line each main account (the first four digits of an "
     "account number) books to, as ranges of the JHS 192 municipal chart of accounts. A "
-    "municipality whose chart differs replaces this file. Accounts outside every range "
-    "(e.g. tax revenue and state grants, which no department books) are refused.",
+    "municipality whose chart differs replaces this file. Accounts outside every range are "
+    "refused.",
     columns=(
         Column("account_from", "integer", "First main account of the range.", "4400"),
         Column("account_to", "integer", "Last main account of the range (inclusive).", "4599"),
-        Column("line_code", "code", "Leaf operating report line.", "palvelujen_ostot"),
+        Column("line_code", "code", "Operating report line.", "palvelujen_ostot"),
         Column("name_fi", "text", "What the range holds.", "Palvelujen ostot"),
     ),
     key=("account_from",),
 )
 
 
+BINDING_LEVELS = Contract(
+    kind="binding_levels",
+    title="Binding levels (reference)",
+    description="Which figure the council binds (sitovuustaso) at which organisation level, "
+    "per municipality: the net (toimintakate) of all items or of the external items only, "
+    "or another line of the income statement. marts.fct_binding_level_follow_up and its "
+    "over-budget flags follow it. Rows without a municipality are the default of every "
+    "municipality without rows of its own: the council binds each department's "
+    "toimintakate, the operating plan each service area's.",
+    columns=(
+        Column(
+            "municipality_code",
+            "code",
+            "The municipality; empty for the default.",
+            "LAHTI",
+            required=False,
+        ),
+        Column(
+            "org_level",
+            "enum",
+            "Organisation level the binding applies to.",
+            "department",
+            allowed=("municipality", "joint_authority", "board", "department", "service_area"),
+        ),
+        Column(
+            "binding_level",
+            "enum",
+            "council = binding on the council (valtuusto); operating_plan = the board's "
+            "operating plan (käyttösuunnitelma).",
+            "council",
+            allowed=("council", "operating_plan"),
+        ),
+        Column("line_code", "code", "The bound operating line.", "toimintakate"),
+        Column(
+            "items",
+            "enum",
+            "all = the line's total; external = its external items only.",
+            "external",
+            allowed=("all", "external"),
+        ),
+    ),
+    key=("municipality_code", "org_level"),
+)
+
+
 # What references may point at beside the extracts of a delivery: the shipped reference data.
-REFERENCE_DATA: dict[str, Contract] = {c.kind: c for c in (REPORT_LINES, ACCOUNT_RANGES)}
+REFERENCE_DATA: dict[str, Contract] = {
+    c.kind: c for c in (REPORT_LINES, ACCOUNT_RANGES, BINDING_LEVELS)
+}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestration.ingest.contracts import ACCOUNT_RANGES, CONTRACTS, REPORT_LINES
+from orchestration.ingest.contracts import ACCOUNT_RANGES, BINDING_LEVELS, CONTRACTS, REPORT_LINES
 
 
 def contracts_markdown() -> str:
@@ -82,8 +82,9 @@ def contracts_markdown() -> str:
         "column 'scenario': ...`).",
         "",
     ]
-    for contract in [*CONTRACTS.values(), REPORT_LINES, ACCOUNT_RANGES]:
-        if contract in (REPORT_LINES, ACCOUNT_RANGES):
+    reference = (REPORT_LINES, ACCOUNT_RANGES, BINDING_LEVELS)
+    for contract in [*CONTRACTS.values(), *reference]:
+        if contract in reference:
             where = "shipped in `seeds/reference/`"
         elif contract.kind in ("ledger", "ledger_accounts"):
             where = "one of ledger and ledger_accounts in every delivery"
@@ -110,8 +111,11 @@ def contracts_markdown() -> str:
         ]
         for c in contract.columns:
             allowed = ", ".join(f"`{a}`" for a in c.allowed)
+            required = "yes" if c.required else "no"
+            if c.may_be_absent:
+                required += " (the column may be left out)"
             out.append(
-                f"| `{c.name}` | {c.type} | {'yes' if c.required else 'no'} | "
+                f"| `{c.name}` | {c.type} | {required} | "
                 f"{allowed} | {c.description} |"
             )
         example = contract.example_row()

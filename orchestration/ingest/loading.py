@@ -52,7 +52,7 @@ class ExtractLoad:
     source_file: str
     sha256: str
     rows: int
-    status: str  # loaded | restated | unchanged
+    status: str  # loaded | restated | unchanged | withdrawn
     load_id: str | None
     municipality_code: str = ""
     scope_code: str = ""
@@ -293,21 +293,18 @@ def _insert_rows(
 ) -> None:
     contract = extract.contract
     # Values travel as text and are cast by DuckDB, so decimals stay exact.
+    columns = [(c.name, c.duckdb_type) for c in contract.columns]
     frame = pd.DataFrame(
         {
-            column.name: pd.Series(
-                [_as_text(row[column.name]) for row in extract.rows], dtype="object"
-            )
-            for column in contract.columns
+            name: pd.Series([_as_text(row[name]) for row in extract.rows], dtype="object")
+            for name, _ in columns
         }
     )
     frame["_source_line"] = pd.Series([row["_source_line"] for row in extract.rows], dtype="int64")
     con.register("incoming_extract", frame)
     try:
-        select = ", ".join(
-            f'CAST("{c.name}" AS {c.duckdb_type}) AS "{c.name}"' for c in contract.columns
-        )
-        names = ", ".join(f'"{c.name}"' for c in contract.columns)
+        select = ", ".join(f'CAST("{name}" AS {type_}) AS "{name}"' for name, type_ in columns)
+        names = ", ".join(f'"{name}"' for name, _ in columns)
         con.execute(
             f"""
             INSERT INTO {contract.table_name} ({names}, _load_id, _reporting_period,
@@ -404,11 +401,51 @@ def load_delivery(
                     scope.code,
                 )
             )
+        results += _withdraw_absent(con, delivery, all_contracts, loaded_at)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return results
+
+
+# The load log's mark of an optional extract a restated delivery no longer has.
+WITHDRAWN = "withdrawn"
+_OPERATING_LEDGER = {"ledger", "ledger_accounts"}  # one family: either stands for both
+
+
+def _withdraw_absent(
+    con: duckdb.DuckDBPyConnection,
+    delivery: Delivery,
+    all_contracts: list[Contract],
+    loaded_at: dt.datetime,
+) -> list[ExtractLoad]:
+    """A delivery is whole: an optional extract (goals, investments, forecasts, ...) its
+    scope delivered for the period before but this delivery leaves out is withdrawn, by a
+    load of no rows that is now the latest of its kind."""
+    period, scope = str(delivery.reporting_period), delivery.scope
+    withdrawn = []
+    for contract in all_contracts:
+        kind = contract.kind
+        if kind in delivery.extracts or kind in _OPERATING_LEDGER:
+            continue
+        previous = _latest_sha256(con, kind, period, scope)
+        if previous is None or previous == WITHDRAWN:
+            continue
+        load_id = uuid.uuid4().hex
+        con.execute(
+            f"""INSERT INTO {LOAD_LOG} (load_id, reporting_period, extract_kind,
+                source_file, sha256, row_count, encoding, delimiter, loaded_at,
+                municipality_code, scope_code)
+            VALUES (?, ?, ?, '', ?, 0, '', '', ?, ?, ?)""",
+            [load_id, period, kind, WITHDRAWN, loaded_at, scope.municipality_code, scope.code],
+        )
+        withdrawn.append(
+            ExtractLoad(
+                kind, "", WITHDRAWN, 0, WITHDRAWN, load_id, scope.municipality_code, scope.code
+            )
+        )
+    return withdrawn
 
 
 def check_delivery(

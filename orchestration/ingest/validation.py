@@ -10,7 +10,9 @@ from typing import Any
 from orchestration.ingest import bulk
 from orchestration.ingest.contracts import (
     ACCOUNT_RANGES,
+    BINDING_LEVELS,
     CONTRACTS,
+    OPERATING_LINE,
     REPORT_LINES,
     Contract,
     contract_for_file,
@@ -72,7 +74,8 @@ def _check_header(header: list[str], contract: Contract, name: str) -> list[Extr
     expected = contract.column_names
     wanted = f"expected the columns {';'.join(expected)}"
     doubled = [column for column, count in seen.items() if count > 1]
-    missing = [column for column in expected if column not in seen]
+    absent_allowed = {c.name for c in contract.columns if c.may_be_absent}
+    missing = [column for column in expected if column not in seen and column not in absent_allowed]
     unexpected = [column for column in header if column.lower() not in expected]
     return (
         _header_problem(
@@ -133,7 +136,8 @@ def parse_extract(
         row: dict[str, Any] = {"_source_line": line}
         row_ok = True
         for column in contract.columns:
-            raw = record[index_of[column.name]]
+            position = index_of.get(column.name)
+            raw = "" if position is None else record[position]  # a column left out: empty
             try:
                 row[column.name] = column.parse(raw)
             except ValueError as exc:
@@ -168,7 +172,112 @@ def parse_extract(
 
 
 def load_report_lines(reference_dir: Path = REFERENCE_DIR) -> ParsedExtract:
-    return parse_extract(reference_dir / "report_lines.csv", REPORT_LINES)
+    """The report-line hierarchies, checked: each parent a line of the same statement, a
+    subtotal exactly the line with lines under it."""
+    lines = parse_extract(reference_dir / "report_lines.csv", REPORT_LINES)
+    name = lines.path.name
+    codes = {(r["statement"], r["line_code"]) for r in lines.rows}
+    parents = {(r["statement"], r["parent_code"]) for r in lines.rows if r["parent_code"]}
+    errors = []
+    for row in lines.rows:
+        statement, line = row["statement"], row["_source_line"]
+        if row["parent_code"] and (statement, row["parent_code"]) not in codes:
+            errors.append(
+                ExtractError(
+                    name,
+                    line,
+                    "parent_code",
+                    f"'{row['parent_code']}' is not a line of statement {statement}; "
+                    "expected the line_code of the subtotal this line adds into",
+                )
+            )
+        has_lines_under = (statement, row["line_code"]) in parents
+        expected_type = "subtotal" if has_lines_under else "leaf"
+        # A budget-table line the same as an operating line is computed like it.
+        if row["line_type"] != expected_type and not row["same_as_line"]:
+            errors.append(
+                ExtractError(
+                    name,
+                    line,
+                    "line_type",
+                    f"'{row['line_type']}' for a line with"
+                    + ("" if has_lines_under else "out")
+                    + f" lines under it; expected {expected_type}",
+                )
+            )
+    if errors:
+        raise ExtractRefused(errors)
+    return lines
+
+
+def load_binding_levels(
+    report_lines: ParsedExtract, reference_dir: Path = REFERENCE_DIR
+) -> ParsedExtract:
+    """The binding levels, checked: each bound line a line of the income statement."""
+    levels = parse_extract(reference_dir / "binding_levels.csv", BINDING_LEVELS)
+    operating = _operating_lines(report_lines)
+    errors = [
+        ExtractError(
+            levels.path.name,
+            row["_source_line"],
+            "line_code",
+            f"'{row['line_code']}' is not an operating line; expected one of "
+            f"{', '.join(sorted(operating))}",
+        )
+        for row in levels.rows
+        if row["line_code"] not in operating
+    ]
+    if errors:
+        raise ExtractRefused(errors)
+    return levels
+
+
+def _operating_lines(report_lines: ParsedExtract) -> dict[str, str | None]:
+    """Operating line -> the line it adds into."""
+    return {
+        r["line_code"]: r["parent_code"] for r in report_lines.rows if r["statement"] == "operating"
+    }
+
+
+def nested_line_errors(
+    extracts: dict[str, ParsedExtract], report_lines: ParsedExtract
+) -> list[ExtractError]:
+    """A line booked together with a line above it, for the same unit, year, period,
+    scenario and item: the line above would count the figures twice (it is the sum of the
+    lines under it). Checked for every extract that books operating lines."""
+    parent_of = _operating_lines(report_lines)
+    errors = []
+    for extract in extracts.values():
+        contract = extract.contract
+        booked = [r.column for r in contract.references if r.target == OPERATING_LINE]
+        if not booked or contract.bulk:
+            continue
+        (column,) = booked
+        rest = [k for k in contract.key if k != column]
+        lines_of: dict[tuple, set[str]] = {}
+        for row in extract.rows:
+            lines_of.setdefault(tuple(row[k] for k in rest), set()).add(row[column])
+        for row in extract.rows:
+            group = lines_of[tuple(row[k] for k in rest)]
+            above = parent_of.get(row[column])
+            while above is not None and above not in group:
+                above = parent_of.get(above)
+            if above is None:
+                continue
+            context = ", ".join(
+                f"{k}={row[k]}" for k in rest if row[k] is not None and k != "period"
+            )
+            errors.append(
+                ExtractError(
+                    extract.path.name,
+                    row["_source_line"],
+                    column,
+                    f"'{row[column]}' is booked together with '{above}' above it ({context}); "
+                    f"expected the lines of one level: '{above}' is computed from the lines "
+                    "under it",
+                )
+            )
+    return errors
 
 
 def load_account_ranges(
@@ -178,11 +287,7 @@ def load_account_ranges(
     none overlapping another."""
     ranges = parse_extract(reference_dir / "account_ranges.csv", ACCOUNT_RANGES)
     name = ranges.path.name
-    leaves = {
-        r["line_code"]
-        for r in report_lines.rows
-        if r["statement"] == "operating" and r["line_type"] == "leaf"
-    }
+    leaves = set(_operating_lines(report_lines))
     errors = []
     previous: dict[str, Any] | None = None
     for row in sorted(ranges.rows, key=lambda r: r["account_from"]):
@@ -202,7 +307,7 @@ def load_account_ranges(
                     name,
                     line,
                     "line_code",
-                    f"'{row['line_code']}' is not a leaf operating line; expected one of "
+                    f"'{row['line_code']}' is not an operating line; expected one of "
                     f"{', '.join(sorted(leaves))}",
                 )
             )
@@ -408,6 +513,7 @@ def validate_delivery(
         )
     files, errors = find_extract_files(folder)
     report_lines = load_report_lines()
+    load_binding_levels(report_lines)
     extracts: dict[str, ParsedExtract] = {}
     for kind, path in files.items():
         try:
@@ -416,6 +522,8 @@ def validate_delivery(
             errors.extend(refused.errors)
     if not errors:
         errors.extend(reference_errors(extracts, {"report_lines": report_lines}))
+    if not errors:
+        errors.extend(nested_line_errors(extracts, report_lines))
     delivery_scope = None
     if not errors:
         delivery_scope, problems = _delivery_scope(extracts, scope)

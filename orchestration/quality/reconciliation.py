@@ -4,7 +4,10 @@ Each check validates the rows of `marts.fct_control_total_reconciliation` that b
 to it. The rows are fetched from DuckDB into a DataFrame and validated there: GX's SQL
 path over duckdb-engine reads its cursor after closing the connection and sees nothing.
 A check passes only when GX says so, no expectation raised, every expectation looked at
-every row, and there was at least one row: an empty or unreadable result never passes.
+every row, and there was at least one row: an empty or unreadable result never passes,
+unless the check has nothing to judge (not_applicable): a delivery printing no
+service-area figures (a board's TULOT / MENOT per department) or having no investments.
+The department (scope) totals check always applies: every delivery prints its totals.
 """
 
 from __future__ import annotations
@@ -56,14 +59,36 @@ class CheckOutcome:
     problems: list[str] = field(default_factory=list)  # why the gate could not judge
     result_json: Path | None = None
     data_docs: Path | None = None
+    not_applicable: str | None = None  # why the check had nothing to judge
 
     def summary(self) -> str:
+        if self.not_applicable:
+            return f"{self.check_name} passed: not applicable ({self.not_applicable})"
         verdict = "passed" if self.passed else "FAILED"
         text = (
             f"{self.check_name} {verdict}: {self.rows} figures, "
             f"{len(self.rounding)} rounding differences, {len(self.failing)} failing"
         )
         return "; ".join([text, *self.problems])
+
+
+# The check the printed totals of every delivery's scope fall in: never without figures.
+ALWAYS_APPLIES = "department_totals_reconcile"
+
+
+def not_applicable(con: duckdb.DuckDBPyConnection, check_name: str) -> str | None:
+    """Why a check without figures has nothing to judge, or None when its empty result
+    must fail: the check that always applies, an empty reconciliation table, or
+    investments delivered with no printed totals to reconcile them against."""
+    if check_name == ALWAYS_APPLIES:
+        return None
+    (printed,) = con.execute(f"select count(*) from {RECONCILIATION_TABLE}").fetchall()[0]
+    if printed == 0:
+        return None
+    if check_name == "investment_totals_reconcile":
+        (invested,) = con.execute("select count(*) from marts.fct_investments").fetchall()[0]
+        return None if invested else "no investments are delivered or printed"
+    return "the deliveries print no service-area figures"
 
 
 def fetch_check_rows(
@@ -117,8 +142,13 @@ def _raised(exception_info: dict[str, Any]) -> str | None:
     return None
 
 
-def run_check(frame: pd.DataFrame, check_name: str, evidence_dir: Path) -> CheckOutcome:
-    """Validate one check's rows with Great Expectations and keep the evidence."""
+def run_check(
+    frame: pd.DataFrame, check_name: str, evidence_dir: Path, not_applicable: str | None = None
+) -> CheckOutcome:
+    """Validate one check's rows with Great Expectations and keep the evidence. A check
+    without rows passes only when `not_applicable` says why it has nothing to judge."""
+    if frame.empty and not_applicable:
+        return _not_applicable(check_name, evidence_dir, not_applicable)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -212,6 +242,29 @@ def run_check(frame: pd.DataFrame, check_name: str, evidence_dir: Path) -> Check
     )
     index = docs_dir / "index.html"
     outcome.data_docs = index if index.exists() else None
+    return outcome
+
+
+def _not_applicable(check_name: str, evidence_dir: Path, reason: str) -> CheckOutcome:
+    evidence_dir.mkdir(parents=True, exist_ok=True)
+    outcome = CheckOutcome(check_name, passed=True, rows=0, not_applicable=reason)
+    outcome.result_json = evidence_dir / f"{check_name}.json"
+    outcome.result_json.write_text(
+        json.dumps(
+            {
+                "check": check_name,
+                "description": CHECKS[check_name],
+                "passed": True,
+                "figures": 0,
+                "not_applicable": reason,
+                "problems": [],
+                "failing": [],
+                "rounding": [],
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
     return outcome
 
 

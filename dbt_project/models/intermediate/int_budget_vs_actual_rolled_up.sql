@@ -48,7 +48,7 @@ rolled_up as (
         {{ sum_ledger_measures('leaves') }}
     from leaves
     inner join report_lines
-        on report_lines.leaf_line_code = leaves.line_code
+        on report_lines.booked_line_code = leaves.line_code
     inner join org_units
         on org_units.reporting_period = leaves.reporting_period
         and org_units.municipality_code = leaves.municipality_code

@@ -1,10 +1,11 @@
--- One row per reporting period, project and investment leaf line with the four base figures.
+-- One row per reporting period, project and investment leaf line with the base figures.
 with
 
 investments as (
 
     select
         *,
+        cast(null as {{ dbt.type_string() }}) as item,  -- investments are not split
         1 as figures  -- each row one figure as delivered
     from {{ ref('stg_investments') }}
 
@@ -23,6 +24,20 @@ pivoted as (
     from investments
     group by reporting_period, municipality_code, scope_code, org_code, project_code, line_code
 
+),
+
+derived as (
+
+    select
+        reporting_period,
+        municipality_code,
+        scope_code,
+        org_code,
+        project_code,
+        line_code,
+        {{ derive_budgets('pivoted') }}
+    from pivoted
+
 )
 
-select * from pivoted
+select * from derived

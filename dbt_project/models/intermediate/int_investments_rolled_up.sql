@@ -31,7 +31,7 @@ rolled_up as (
         {{ sum_ledger_measures('projects') }}
     from projects
     inner join report_lines
-        on report_lines.leaf_line_code = projects.line_code
+        on report_lines.booked_line_code = projects.line_code
     inner join org_units
         on org_units.reporting_period = projects.reporting_period
         and org_units.municipality_code = projects.municipality_code

@@ -41,6 +41,7 @@ aggregated as (
         ledger.cost_centre as org_code,
         account_lines.line_code,
         ledger.scenario,
+        ledger.item,
         cast(sum(ledger.amount_eur) as {{ amount_type() }}) as amount_eur,
         max(ledger.reported_unit) as reported_unit,
         cast(count(*) as {{ dbt.type_int() }}) as figures
@@ -55,7 +56,8 @@ aggregated as (
         ledger.period_month,
         ledger.cost_centre,
         account_lines.line_code,
-        ledger.scenario
+        ledger.scenario,
+        ledger.item
 
 ),
 

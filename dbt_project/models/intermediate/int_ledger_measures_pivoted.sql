@@ -1,6 +1,8 @@
--- One row per reporting period, municipality, booking unit and leaf line with the four base
+-- One row per reporting period, municipality, booking unit and booked line with the base
 -- figures, from whichever operating ledger the period was delivered in: by report line, or by
--- account and cost centre (added up to report lines first).
+-- account and cost centre (added up to report lines first), and the controllers' forecasts.
+-- The budget after changes, the original budget and the changes are derived from each other
+-- where a delivery gives two of them.
 with
 
 ledger_by_line as (
@@ -16,6 +18,7 @@ ledger_by_line as (
         org_code,
         line_code,
         scenario,
+        item,
         amount_eur,
         reported_unit,
         1 as figures
@@ -36,10 +39,32 @@ ledger_by_account as (
         org_code,
         line_code,
         scenario,
+        item,
         amount_eur,
         reported_unit,
         figures
     from {{ ref('int_ledger_accounts_aggregated') }}
+
+),
+
+forecasts as (
+
+    select
+        reporting_period,
+        municipality_code,
+        scope_code,
+        reporting_year,
+        reporting_month,
+        fiscal_year,
+        period_month,
+        org_code,
+        line_code,
+        'forecast' as scenario,
+        item,
+        amount_eur,
+        reported_unit,
+        1 as figures
+    from {{ ref('stg_forecasts') }}
 
 ),
 
@@ -48,6 +73,8 @@ ledger as (
     select * from ledger_by_line
     union all
     select * from ledger_by_account
+    union all
+    select * from forecasts
 
 ),
 
@@ -63,6 +90,19 @@ pivoted as (
     from ledger
     group by reporting_period, municipality_code, scope_code, org_code, line_code
 
+),
+
+derived as (
+
+    select
+        reporting_period,
+        municipality_code,
+        scope_code,
+        org_code,
+        line_code,
+        {{ derive_budgets('pivoted') }}
+    from pivoted
+
 )
 
-select * from pivoted
+select * from derived

@@ -1,4 +1,5 @@
--- Every leaf report line paired with itself and each subtotal it adds into.
+-- Every report line paired with itself and each subtotal it adds into: a figure booked on a
+-- line counts in that line and every line above it.
 with recursive
 
 report_lines as (
@@ -11,18 +12,17 @@ ancestry as (
 
     select
         statement,
-        line_code as leaf_line_code,
+        line_code as booked_line_code,
         line_code,
         parent_code,
         0 as levels_up
     from report_lines
-    where line_type = 'leaf'
 
     union all
 
     select
         ancestry.statement,
-        ancestry.leaf_line_code,
+        ancestry.booked_line_code,
         parents.line_code,
         parents.parent_code,
         ancestry.levels_up + 1 as levels_up
@@ -35,7 +35,7 @@ ancestry as (
 
 select
     statement,
-    leaf_line_code,
+    booked_line_code,
     line_code,
     levels_up
 from ancestry

@@ -6,15 +6,24 @@ report_lines as (
 
 ),
 
+flattened as (
+
+    select * from {{ ref('int_report_lines_flattened') }}
+
+),
+
 leaf_counts as (
 
     select
-        statement,
-        line_code,
-        count(*) as leaf_lines,
-        max(levels_up) as depth_below
-    from {{ ref('int_report_lines_flattened') }}
-    group by statement, line_code
+        flattened.statement,
+        flattened.line_code,
+        count(case when booked.line_type = 'leaf' then 1 end) as leaf_lines,
+        max(flattened.levels_up) as depth_below
+    from flattened
+    inner join report_lines as booked
+        on booked.statement = flattened.statement
+        and booked.line_code = flattened.booked_line_code
+    group by flattened.statement, flattened.line_code
 
 ),
 
@@ -29,6 +38,8 @@ final as (
         report_lines.sort_order,
         report_lines.normal_sign,
         report_lines.same_as_line,
+        report_lines.municipality_code,
+        report_lines.other_names,
         coalesce(leaf_counts.leaf_lines, 0) as leaf_lines,
         coalesce(leaf_counts.depth_below, 0) as depth_below
     from report_lines

@@ -7,7 +7,9 @@
     )
 }}
 -- Budget vs. actual per reporting period, organisation unit (every level) and report line
--- (leaves and computed subtotals). Subtotals and unit roll-ups are computed from the leaves;
+-- (booked lines and every line above them), with every measure delivered, total and
+-- without internal items (<measure>_external). Lines above the booked ones and unit
+-- roll-ups are computed from the booked figures;
 -- a unit above the scopes (the municipality, a shared board) adds up every scope delivered
 -- (fct_delivery_completeness says how many) and has no single source delivery.
 -- Incremental: a run rebuilds the periods whose deliveries changed, not the history.
@@ -57,10 +59,7 @@ joined as (
         report_lines.line_type,
         report_lines.sort_order,
         periods.reporting_month,
-        rolled_up.prior_year_actual,
-        rolled_up.prior_year_same_period_actual,
-        rolled_up.budget,
-        rolled_up.actual,
+        {{ fact_ledger_measures('rolled_up') }},
         rolled_up.leaf_rows,
         rolled_up.period_signature,
         deliveries.source_load_id,
@@ -93,10 +92,12 @@ final as (
         line_code,
         line_type,
         sort_order,
-        prior_year_actual,
-        prior_year_same_period_actual,
-        budget,
-        actual,
+        {% for measure in ledger_measures() %}
+        {{ measure }},
+        {% endfor %}
+        {% for measure in ledger_measures() %}
+        {{ measure }}_external,
+        {% endfor %}
         {{ budget_measures() }},
         leaf_rows,
         source_load_id,

@@ -7,8 +7,11 @@
     )
 }}
 -- Every printed figure (control totals) against the figure the warehouse computes from the
--- leaves, with the difference and the rounding tolerance of the printed unit. The blocking
--- reconciliation checks read this table. Incremental, like the facts it reconciles.
+-- booked figures, with the difference and the rounding tolerance of the printed precision
+-- (a whole-number percentage within 1, one printed with a decimal within 0.1; a figure in
+-- thousands printed with one decimal within 100 euros, plus the rounding of what is
+-- added up). The blocking reconciliation checks read this table. Incremental, like the
+-- facts it reconciles.
 with
 
 printed as (
@@ -66,19 +69,33 @@ matched as (
         printed.org_code,
         printed.line_code,
         printed.measure,
+        printed.item,
         org_units.org_level,
         report_lines.line_type,
         printed.printed_value as expected_value,
         printed.printed_unit,
-        computed.computed_value,
-        computed.figures_summed,
-        -- A booked leaf figure and its printed twin are the same number: no tolerance.
+        printed.printed_decimals,
+        -- A percentage is computed unrounded and rounded as printed.
         case
+            when printed.printed_unit = '%'
+                then cast(round(computed.computed_ratio, printed.printed_decimals) as {{ amount_type() }})
+            else computed.computed_value
+        end as computed_value,
+        computed.figures_summed,
+        case
+            -- A percentage: one step of the printed precision (a computed subtotal may move
+            -- it one step).
+            when printed.printed_unit = '%' then printed.rounding_unit
+            -- A booked leaf figure and its printed twin are the same number: no tolerance.
             when
                 printed.statement = 'operating'
                 and report_lines.line_type = 'leaf'
                 and org_units.org_level in ('service_area', 'cost_centre')
                 and ledger_grain.ledger_kind = 'ledger'
+                and computed.items_summed = 1
+                -- booked at the precision it is printed at (not in cents printed in euros)
+                and round(computed.computed_value / printed.rounding_unit, 0) * printed.rounding_unit
+                = computed.computed_value
                 then cast(0 as {{ amount_type() }})
             -- n figures in unit u add up to within n * u / 2 of the exact sum, and the
             -- printed figure is rounded to its own unit: (n * u + printed unit) / 2, which
@@ -111,6 +128,7 @@ matched as (
         and computed.org_code = printed.org_code
         and computed.line_code = coalesce(report_lines.same_as_line, printed.line_code)
         and computed.measure = printed.measure
+        and computed.item = printed.item
 
 ),
 
@@ -135,6 +153,7 @@ final as (
         org_code,
         line_code,
         measure,
+        item,
         expected_value,
         computed_value,
         computed_value - expected_value as difference,
@@ -142,6 +161,7 @@ final as (
         abs(computed_value - expected_value) - tolerance as excess_over_tolerance,
         figures_summed,
         printed_unit,
+        printed_decimals,
         case
             when computed_value is null then 'missing'
             when computed_value = expected_value then 'exact'

@@ -39,7 +39,7 @@ rolled_up as (
         {{ sum_ledger_measures('projects') }}
     from projects
     inner join report_lines
-        on report_lines.leaf_line_code = projects.line_code
+        on report_lines.booked_line_code = projects.line_code
     group by
         projects.reporting_period, projects.municipality_code, projects.scope_code,
         projects.project_code, projects.org_code, report_lines.line_code

@@ -125,7 +125,7 @@ history as (
         and ancestry.municipality_code = mapped.municipality_code
         and ancestry.member_org_code = mapped.org_code
     inner join report_lines
-        on report_lines.leaf_line_code = mapped.line_code
+        on report_lines.booked_line_code = mapped.line_code
     group by
         mapped.reporting_period, mapped.municipality_code, ancestry.org_code,
         report_lines.line_code

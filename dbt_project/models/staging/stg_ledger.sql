@@ -15,6 +15,7 @@ renamed as (
         org_code,
         line_code,
         scenario,
+        item,
         amount as amount_reported,
         cast(unit as {{ dbt.type_int() }}) as reported_unit,
         cast(amount * cast(unit as {{ dbt.type_int() }}) as {{ amount_type() }}) as amount_eur

@@ -16,6 +16,7 @@ renamed as (
         account,
         cast(substring(account, 1, 4) as {{ dbt.type_int() }}) as main_account,
         scenario,
+        item,
         amount as amount_reported,
         cast(unit as {{ dbt.type_int() }}) as reported_unit,
         cast(amount * cast(unit as {{ dbt.type_int() }}) as {{ amount_type() }}) as amount_eur

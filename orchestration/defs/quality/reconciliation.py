@@ -5,7 +5,13 @@ import duckdb
 
 from orchestration.defs.ingest.assets import WAREHOUSE_POOL
 from orchestration.defs.resources import WarehouseFiles
-from orchestration.quality.reconciliation import CHECKS, fetch_check_rows, format_figures, run_check
+from orchestration.quality.reconciliation import (
+    CHECKS,
+    fetch_check_rows,
+    format_figures,
+    not_applicable,
+    run_check,
+)
 
 RECONCILIATION_ASSET = dg.AssetKey(["fct_control_total_reconciliation"])
 
@@ -23,7 +29,10 @@ def _reconciliation_check(check_name: str) -> dg.AssetChecksDefinition:
     ) -> dg.AssetCheckResult:
         with duckdb.connect(str(warehouse_files.working), read_only=True) as con:
             frame = fetch_check_rows(con, check_name)
-        outcome = run_check(frame, check_name, warehouse_files.evidence_for_run(context.run.run_id))
+            reason = not_applicable(con, check_name) if frame.empty else None
+        outcome = run_check(
+            frame, check_name, warehouse_files.evidence_for_run(context.run.run_id), reason
+        )
         context.log.info(outcome.summary())
         metadata = {
             "figures": dg.MetadataValue.int(outcome.rows),
