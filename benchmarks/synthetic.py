@@ -58,19 +58,22 @@ _LINE_TRAITS: dict[str, tuple[int, int, str]] = {
     "myyntituotot": (3, 1, "flat"),
     "maksutuotot": (3, 1, "flat"),
     "tuet_ja_avustukset": (4, 1, "flat"),
-    "vuokratuotot": (4, 1, "flat"),
     "muut_toimintatuotot": (4, 1, "flat"),
-    "henkilostokulut": (1, 4, "personnel"),
+    "valmistus_omaan_kayttoon": (8, 1, "flat"),
+    "palkat_ja_palkkiot": (1, 4, "personnel"),
+    "elakekulut": (2, 2, "personnel"),
+    "muut_henkilosivukulut": (3, 1, "personnel"),
     "palvelujen_ostot": (1, 3, "yearend"),
     "aineet_tarvikkeet_ja_tavarat": (2, 1, "yearend"),
     "avustukset": (4, 1, "flat"),
-    "vuokrakulut": (3, 1, "flat"),
     "muut_toimintakulut": (4, 1, "yearend"),
-    "rahoitustuotot_ja_kulut": (8, 1, "flat"),
-    "poistot_ja_arvonalentumiset": (6, 1, "flat"),
 }
 _DEFAULT_TRAITS = (3, 1, "flat")
-_CHART_STEP = 5  # every 5th number of each range is an account of the chart (640 accounts)
+# Every 5th number of each range of the shipped chart is an account of the synthetic chart,
+# up to the operating accounts departments book (below 5000: no tax revenue, state grants,
+# financing items or depreciation): 340 accounts.
+_CHART_STEP = 5
+_LAST_OPERATING_ACCOUNT = 4999
 
 _MEASURES = ("prior_year_actual", "prior_year_same_period_actual", "budget", "actual")
 _THOUSANDS_MEASURES = ("prior_year_actual", "prior_year_same_period_actual")
@@ -198,7 +201,7 @@ def municipality_seed(seed: int, index: int) -> int:
 
 
 def size_organisation(
-    rows: int, periods: list[ReportingPeriod], base: int, chart_size: int = 640
+    rows: int, periods: list[ReportingPeriod], base: int, chart_size: int = 340
 ) -> Sizing:
     """Choose cost centres and accounts per cost centre so that the ledger rows of all
     deliveries land on the target; departments and service areas follow from them.
@@ -309,10 +312,12 @@ def _load_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path) -> None
                     CAST(account_to AS BIGINT) + 1, {_CHART_STEP})) AS BIGINT) AS account,
                 line_code
             FROM account_ranges
+            WHERE coalesce(municipality_code, '') = ''
         ) AS accounts
         INNER JOIN report_lines AS lines
             ON lines.statement = 'operating' AND lines.line_code = accounts.line_code
         LEFT JOIN line_traits AS traits ON traits.line_code = accounts.line_code
+        WHERE accounts.account <= {_LAST_OPERATING_ACCOUNT}
         """
     )
     # Operating leaves with every line they add into (themselves included).

@@ -171,7 +171,9 @@ def unreconciled_run(
     - the welfare division (restated): VAKA's Palvelujen ostot actual 1 000 euros off;
     - the technical division: RAKV's booked Vuokratuotot actual missing;
     - a social division: SO2's prior-year Avustukset in euros where the unit says
-      thousands, and an investment actual of SO2 1 000 euros off.
+      thousands, and an investment actual of SO2 1 000 euros off;
+    - and the four deliveries of public report formats, each with a fault of its own
+      (_unreconciled_formats).
     """
     from tests.deliveries import TECHNICAL_CODES, TECHNICAL_NAMES, recode
 
@@ -205,9 +207,72 @@ def unreconciled_run(
         "2023;3;SO2;KAILAS-KOULU-VALINEET;menot;actual;-130976;1",
         "2023;3;SO2;KAILAS-KOULU-VALINEET;menot;actual;-131976;1",
     )
+    formats = _unreconciled_formats(work / "formats")
     published = copy_published(embedded_run, work)
     before = published.read_bytes()
-    run = run_pipeline([welfare, technical, social], published)
+    run = run_pipeline([welfare, technical, social, *formats], published)
     working = work / "working.duckdb"
     shutil.copyfile(worker_working_file(), working)  # the next run of this worker reuses it
     return RefusedRun(run, before, working)
+
+
+@pytest.fixture(scope="session")
+def formats_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> PipelineRun:
+    """The four deliveries written from public report formats (tests/deliveries), loaded in
+    one run into a new warehouse: shared by the tests that read what it published."""
+    from tests.deliveries import FORMATS
+
+    published = tmp_path_factory.mktemp("formats") / "w.duckdb"
+    run = run_pipeline(list(FORMATS.values()), published)
+    assert run.exit_code == 0, run.output
+    return run
+
+
+# The fault of each report format in the unreconciled run, at the precision it prints.
+FORMAT_FAULTS = {
+    # tax revenue booked 1 000 euros higher than the city's printed figures say
+    "city": (
+        "ledger.csv",
+        "2024;4;HAMEENLINNA;verotulot;actual;66066845;1",
+        "2024;4;HAMEENLINNA;verotulot;actual;66067845;1",
+    ),
+    # a figure printed in thousands with one decimal, 200 euros off
+    "budget_changes": (
+        "control_totals.csv",
+        "2024;6;operating;KASOP;toimintakate;forecast_variance;-1 869,0;1000",
+        "2024;6;operating;KASOP;toimintakate;forecast_variance;-1 869,2;1000",
+    ),
+    # whole-number percentages: one step off is the rounding of a computed figure, two are not
+    "board": (
+        "control_totals.csv",
+        "2024;5;budget_binding;MVARHA;menot;realised_pct;42;%",
+        "2024;5;budget_binding;MVARHA;menot;realised_pct;40;%",
+    ),
+    # the external items of a line 1 000 euros off
+    "external_internal": (
+        "control_totals.csv",
+        "2024;8;operating;PTEKPA;toimintakulut;external;actual;-35 274 225;1",
+        "2024;8;operating;PTEKPA;toimintakulut;external;actual;-35 275 225;1",
+    ),
+}
+# ... and one within the rounding: MVARHA's tulot 40 % printed as 41 %.
+FORMAT_ROUNDING = (
+    "board",
+    "control_totals.csv",
+    "2024;5;budget_binding;MVARHA;tulot;realised_pct;40;%",
+    "2024;5;budget_binding;MVARHA;tulot;realised_pct;41;%",
+)
+
+
+def _unreconciled_formats(work: Path) -> list[Path]:
+    from tests.deliveries import FORMATS
+
+    folders = []
+    for name, source in FORMATS.items():
+        folder = work / name / source.name
+        shutil.copytree(source, folder)
+        _perturb(folder, *FORMAT_FAULTS[name])
+        if name == FORMAT_ROUNDING[0]:
+            _perturb(folder, *FORMAT_ROUNDING[1:])
+        folders.append(folder)
+    return folders

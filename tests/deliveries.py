@@ -99,9 +99,37 @@ def by_account(source: Path, target: Path, cost_centres_per_area: int = 2) -> Pa
     for path in source.iterdir():
         if path.name not in ("ledger.csv", "organisation.csv"):
             (target / path.name).write_bytes(path.read_bytes())
-    first_account = {}
-    for row in load_account_ranges(load_report_lines()).rows:
-        first_account.setdefault(row["line_code"], row["account_from"])
+    report_lines = load_report_lines()
+    municipality = next(
+        r.split(";")[0]
+        for r in (source / "organisation.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+        if r.split(";")[2] == ""
+    )
+    ranges = load_account_ranges(report_lines).rows
+    own = [r for r in ranges if r["municipality_code"] == municipality]
+    shipped = [r for r in ranges if r["municipality_code"] is None]
+
+    def own_covers(account: int) -> bool:
+        return any(r["account_from"] <= account <= r["account_to"] for r in own)
+
+    first_account: dict[str, int] = {}
+    for row in own + shipped:  # the municipality's own ranges take precedence
+        free = [
+            a
+            for a in range(row["account_from"], row["account_to"] + 1)
+            if row in own or not own_covers(a)
+        ]
+        if free:
+            first_account.setdefault(row["line_code"], free[0])
+    # A line booked above the chart's lines (Henkilöstökulut) books on its first line below.
+    parent_of = {
+        r["line_code"]: r["parent_code"] for r in report_lines.rows if r["statement"] == "operating"
+    }
+    for line in sorted(first_account, key=lambda code: first_account[code]):
+        above = parent_of.get(line)
+        while above is not None:
+            first_account.setdefault(above, first_account[line])
+            above = parent_of.get(above)
     organisation = (source / "organisation.csv").read_text(encoding="utf-8-sig").splitlines()
     areas = [r.split(";")[0] for r in organisation[1:] if r.split(";")[1] == "service_area"]
     centres = {a: [f"{a}-KP{i + 1}" for i in range(cost_centres_per_area)] for a in areas}
@@ -209,3 +237,15 @@ def move_to_period(folder: Path, period: str) -> Path:
     target = folder.parent / period
     folder.rename(target)
     return target
+
+# Deliveries written from public report formats (tests/deliveries/README.md): a city's
+# income statement, a department's budget changes and forecasts, a board's TULOT / MENOT,
+# a department split into external and internal items.
+FORMATS_DIR = Path(__file__).parent / "deliveries"
+FORMATS = {
+    "city": FORMATS_DIR / "city_income_statement" / "2024-04",
+    "budget_changes": FORMATS_DIR / "department_budget_changes" / "2024-06",
+    "board": FORMATS_DIR / "board_income_expenses" / "2024-05",
+    "external_internal": FORMATS_DIR / "external_internal" / "2024-08",
+}
+

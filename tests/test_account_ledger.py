@@ -77,12 +77,12 @@ def test_an_account_level_delivery_is_valid_with_every_row_counted(account_deliv
 
 
 def test_an_account_in_no_range_of_the_chart_is_refused(account_delivery: Path):
-    line = _append(account_delivery, "2023;3;VAKA-KP1;501000;actual;-100;1")  # tax revenue
+    line = _append(account_delivery, "2023;3;VAKA-KP1;960000;actual;-100;1")  # in no range
     errors = _refusal(account_delivery)
     assert len(errors) == 1
-    assert errors[0].startswith(f"ledger_accounts.csv:{line} column 'account': account 501000")
+    assert errors[0].startswith(f"ledger_accounts.csv:{line} column 'account': account 960000")
     assert "in no range of the chart of accounts (seeds/reference/account_ranges.csv)" in errors[0]
-    assert "4400-4599 palvelujen_ostot" in errors[0]
+    assert "4300-4499 palvelujen_ostot" in errors[0]
 
 
 def test_a_cost_centre_in_no_service_area_is_refused(account_delivery: Path):
@@ -91,8 +91,8 @@ def test_a_cost_centre_in_no_service_area_is_refused(account_delivery: Path):
         org.read_text(encoding="utf-8") + "HYTO-KP9;cost_centre;HYTO;Toimialan kustannuspaikka;\n",
         encoding="utf-8",
     )
-    under_department = _append(account_delivery, "2023;3;HYTO-KP9;4400;actual;-100;1")
-    unknown = _append(account_delivery, "2023;3;NOWHERE;4400;actual;-100;1")
+    under_department = _append(account_delivery, "2023;3;HYTO-KP9;4300;actual;-100;1")
+    unknown = _append(account_delivery, "2023;3;NOWHERE;4300;actual;-100;1")
     errors = _refusal(account_delivery)
     assert errors == [
         f"ledger_accounts.csv:{under_department} column 'cost_centre': cost centre 'HYTO-KP9' "
@@ -105,13 +105,13 @@ def test_a_cost_centre_in_no_service_area_is_refused(account_delivery: Path):
 
 
 def test_a_duplicate_key_names_both_lines(account_delivery: Path):
-    first = _line_of(account_delivery, "2023;3;VAKA-KP1;4400;actual;")
+    first = _line_of(account_delivery, "2023;3;VAKA-KP1;4300;actual;")
     text = _ledger(account_delivery).read_text(encoding="utf-8").splitlines()[first - 1]
     again = _append(account_delivery, text)
     errors = _refusal(account_delivery)
     assert errors == [
         f"ledger_accounts.csv:{again} column 'scenario': duplicate key (fiscal_year=2023, "
-        "period=3, cost_centre=VAKA-KP1, account=4400, scenario=actual); first seen on line "
+        "period=3, cost_centre=VAKA-KP1, account=4300, scenario=actual); first seen on line "
         f"{first}; expected one row per key"
     ]
 
@@ -127,7 +127,7 @@ def test_a_duplicate_key_names_both_lines(account_delivery: Path):
 def test_a_bad_amount_is_refused_with_its_line_and_column(
     account_delivery: Path, bad: str, column: str, message: str
 ):
-    line = _line_of(account_delivery, "2023;3;VAKA-KP1;4400;actual;")
+    line = _line_of(account_delivery, "2023;3;VAKA-KP1;4300;actual;")
     row = _ledger(account_delivery).read_text(encoding="utf-8").splitlines()[line - 1]
     _rewrite(account_delivery, row, row.rsplit(";", 2)[0] + f";{bad};1")
     errors = _refusal(account_delivery)
@@ -137,7 +137,7 @@ def test_a_bad_amount_is_refused_with_its_line_and_column(
 
 
 def test_period_rules_apply_to_account_rows(account_delivery: Path):
-    line = _append(account_delivery, "2023;6;VAKA-KP1;4400;actual;-100;1")
+    line = _append(account_delivery, "2023;6;VAKA-KP1;4300;actual;-100;1")
     errors = _refusal(account_delivery)
     assert errors == [
         f"ledger_accounts.csv:{line} column 'period': actual up to month 6 lies after the "
@@ -146,7 +146,7 @@ def test_period_rules_apply_to_account_rows(account_delivery: Path):
 
 
 def test_a_ragged_row_is_refused_with_its_line(account_delivery: Path):
-    line = _append(account_delivery, "2023;3;VAKA-KP1;4400;actual;-100")
+    line = _append(account_delivery, "2023;3;VAKA-KP1;4300;actual;-100")
     errors = _refusal(account_delivery)
     assert errors == [f"ledger_accounts.csv:{line}: truncated row: 6 fields, expected 7"]
 
@@ -155,7 +155,7 @@ def test_numbers_as_excel_writes_them_load_with_their_exact_values(
     account_delivery: Path, tmp_path: Path
 ):
     """Thousands separators, a trailing minus, a BOM and CRLF: the exact path reads them."""
-    line = _line_of(account_delivery, "2023;3;VAKA-KP1;4400;actual;")
+    line = _line_of(account_delivery, "2023;3;VAKA-KP1;4300;actual;")
     row = _ledger(account_delivery).read_text(encoding="utf-8").splitlines()[line - 1]
     amount = Decimal(row.split(";")[5].replace(",", "."))
     assert amount < -1000
@@ -168,7 +168,7 @@ def test_numbers_as_excel_writes_them_load_with_their_exact_values(
     load_delivery(con, delivery, list(CONTRACTS.values()))
     loaded = con.execute(
         "select amount, _source_line from raw.ledger_accounts where cost_centre = 'VAKA-KP1' "
-        "and account = '4400' and scenario = 'actual' and fiscal_year = 2023"
+        "and account = '4300' and scenario = 'actual' and fiscal_year = 2023"
     ).fetchall()
     assert loaded == [(amount, line)]
     assert con.execute("select count(*) from raw.ledger_accounts").fetchall() == [(736,)]
@@ -180,9 +180,9 @@ def test_a_refused_account_file_leaves_the_warehouse_as_it_was(
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     load_delivery(con, validate_delivery(DEFAULT_DELIVERY_DIR), list(CONTRACTS.values()))
     before = con.execute("select count(*), max(loaded_at) from raw.load_log").fetchall()
-    _append(account_delivery, "2023;3;VAKA-KP1;501000;actual;-100;1")
+    _append(account_delivery, "2023;3;VAKA-KP1;960000;actual;-100;1")
     delivery = validate_delivery(account_delivery)  # rows are checked as they load
-    with pytest.raises(ExtractRefused, match="account 501000"):
+    with pytest.raises(ExtractRefused, match="account 960000"):
         load_delivery(con, delivery, list(CONTRACTS.values()), dt.datetime(2030, 1, 1))
     assert con.execute("select count(*), max(loaded_at) from raw.load_log").fetchall() == before
     assert con.execute("select count(*) from raw.ledger_accounts").fetchall() == [(0,)]
@@ -203,28 +203,31 @@ def test_a_delivery_gives_its_operating_ledger_once(account_delivery: Path):
     ]
 
 
-def test_the_chart_of_accounts_maps_every_range_to_one_leaf_line(tmp_path: Path):
+def test_the_chart_of_accounts_maps_every_range_to_one_operating_line(tmp_path: Path):
     report_lines = load_report_lines()
     ranges = load_account_ranges(report_lines)
-    assert len(ranges.rows) == 13
-    bad = tmp_path / "account_ranges.csv"
+    shipped = [r for r in ranges.rows if r["municipality_code"] is None]
+    own = [r for r in ranges.rows if r["municipality_code"] == "HEINOLA"]
+    # Heinola's own rent ranges lie over the shipped chart's: they are its own chart.
+    assert (len(shipped), len(own)) == (28, 2)
     text = (REFERENCE_DIR / "account_ranges.csv").read_text(encoding="utf-8")
-    bad.write_text(text + "4500;4520;toimintakulut;Päällekkäinen\n", encoding="utf-8")
+    line_of = {r["account_from"]: r["_source_line"] for r in shipped}
+    added = len(text.splitlines()) + 1
+    bad = tmp_path / "account_ranges.csv"
+    bad.write_text(text + "4510;4520;toimintakuluja;Päällekkäinen;\n", encoding="utf-8")
     with pytest.raises(ExtractRefused) as refused:
         load_account_ranges(report_lines, tmp_path)
+    operating = sorted(r["line_code"] for r in report_lines.rows if r["statement"] == "operating")
     assert [str(e) for e in refused.value.errors] == [
-        "account_ranges.csv:15 column 'line_code': 'toimintakulut' is not a leaf operating "
-        "line; expected one of "
-        + ", ".join(
-            sorted(
-                r["line_code"]
-                for r in report_lines.rows
-                if r["statement"] == "operating" and r["line_type"] == "leaf"
-            )
-        ),
-        "account_ranges.csv:15 column 'account_from': overlaps the range 4400-4599 on line 8; "
-        "expected each account in one range",
+        f"account_ranges.csv:{added} column 'line_code': 'toimintakuluja' is not an operating "
+        f"line; expected one of {', '.join(operating)}",
+        f"account_ranges.csv:{added} column 'account_from': overlaps the range 4500-4699 on "
+        f"line {line_of[4500]}; expected each account in one range",
     ]
+    # Within a municipality's own chart, ranges may not overlap either.
+    bad.write_text(text + "3450;3460;vuokratuotot;Päällekkäinen;HEINOLA\n", encoding="utf-8")
+    with pytest.raises(ExtractRefused, match="overlaps the range 3400-3499"):
+        load_account_ranges(report_lines, tmp_path)
 
 
 # --- the pipeline on account rows -------------------------------------------------------
@@ -264,13 +267,25 @@ def test_the_report_is_reproduced_from_account_rows(
             rf"{check} passed: \d+ figures, \d+ rounding differences, 0 failing", first.output
         )
     by_line = _figures(embedded_run.published, "fct_budget_vs_actual", FIGURES)
+    # The accounts book the lines under the ones the seed books (palkat ja palkkiot under
+    # henkilöstökulut, korkotuotot, suunnitelman mukaiset poistot): every line the seed has
+    # comes out the same, and the finer lines come on top.
+    booked_lines = "('" + "', '".join(sorted({row[2] for row in by_line})) + "')"
     by_account_rows = _figures(
         first.published,
         "fct_budget_vs_actual",
         FIGURES,
-        "org_code not like '%-KP_' and reporting_period = '2023-03'",
+        "org_code not like '%-KP_' and reporting_period = '2023-03' "
+        f"and line_code in {booked_lines}",
     )
-    assert len(by_line) == 120 and by_account_rows == by_line
+    assert len(by_line) == 127 and by_account_rows == by_line
+    finer = _figures(
+        first.published,
+        "fct_budget_vs_actual",
+        "line_code",
+        f"reporting_period = '2023-03' and line_code not in {booked_lines}",
+    )
+    assert finer == {("palkat_ja_palkkiot",), ("korkotuotot",), ("suunnitelman_mukaiset_poistot",)}
     cost_centres = _figures(
         first.published,
         "fct_budget_vs_actual",

@@ -33,7 +33,7 @@ LEDGER_BUDGET_ROW = "2023;12;HYTE;henkilostokulut;budget;-451100;1"
 PCT_ROW = "2023;3;budget_binding;HYTO;tulot;realised_pct;24,70;%"
 ACTUAL_TOTAL_ROW = "2023;3;budget_binding;HYTO;tulot;actual;739180;1"
 INVESTMENT_ROW = "2023;3;OPKOU;KAILAS-KOULU-VALINEET;menot;actual;"
-LEAVES = "expected a leaf line: aineet_tarvikkeet_ja_tavarat, avustukset"
+LINES = "expected an operating line: aineet_tarvikkeet_ja_tavarat, arvonalentumiset, avustukset"
 
 Perturb = Callable[[Path], int]
 
@@ -177,8 +177,8 @@ def unknown_extra_file(folder: Path) -> int:
     return 0
 
 
-def missing_investments(folder: Path) -> int:
-    (folder / "investments.csv").unlink()
+def missing_control_totals(folder: Path) -> int:
+    (folder / "control_totals.csv").unlink()
     return 0
 
 
@@ -287,36 +287,41 @@ BAD_INPUTS = [
         row("ledger.csv", LEDGER_ROW, "2023;3;HYTX;henkilostokulut;actual;-82967;1"),
         "ledger.csv",
         "org_code",
-        "unknown organisation unit 'HYTX'; expected a service area or cost centre "
-        "of organisation.csv",
-        id="unknown-service-area",
+        "unknown organisation unit 'HYTX'; expected a unit of organisation.csv",
+        id="unknown-unit",
     ),
     pytest.param(
-        row("ledger.csv", LEDGER_ROW, "2023;3;HYTO;henkilostokulut;actual;-82967;1"),
+        row("ledger.csv", LEDGER_ROW, "2023;3;HYLA;henkilostokulut;actual;-82967;1"),
         "ledger.csv",
         "org_code",
-        "'department' organisation unit 'HYTO'; expected a service area or cost centre",
-        id="department-books-in-ledger",
+        "unit 'HYLA' is above the delivery's scope HYTO; expected a unit within HYTO",
+        id="unit-above-the-scope-books-in-ledger",
     ),
     pytest.param(
         row("ledger.csv", LEDGER_ROW, "2023;3;HYTE;henkilostokulu;actual;-82967;1"),
         "ledger.csv",
         "line_code",
-        f"report line 'henkilostokulu' is unknown; {LEAVES}",
+        f"report line 'henkilostokulu' is unknown; {LINES}",
         id="unknown-report-line",
     ),
     pytest.param(
-        row("ledger.csv", LEDGER_ROW, "2023;3;HYTE;toimintakulut;actual;-82967;1"),
+        row(
+            "ledger.csv",
+            "2023;3;HYTE;palvelujen_ostot;actual;-30771;1",
+            "2023;3;HYTE;palkat_ja_palkkiot;actual;-30771;1",
+        ),
         "ledger.csv",
         "line_code",
-        f"'toimintakulut' is a subtotal, computed from its lines; {LEAVES}",
-        id="subtotal-line-in-ledger",
+        "'palkat_ja_palkkiot' is booked together with 'henkilostokulut' above it "
+        "(fiscal_year=2023, org_code=HYTE, scenario=actual); expected the lines of one level",
+        id="a-line-and-a-line-above-it-both-booked",
     ),
     pytest.param(
         row("ledger.csv", LEDGER_ROW, "2023;3;HYTE;henkilostokulut;forecast;-82967;1"),
         "ledger.csv",
         "scenario",
-        "'forecast' is not allowed; expected one of actual, budget",
+        "'forecast' is not allowed; expected one of actual, budget, original_budget, "
+        "budget_changes",
         id="unknown-scenario",
     ),
     pytest.param(
@@ -364,11 +369,16 @@ BAD_INPUTS = [
         id="actual-after-reporting-period",
     ),
     pytest.param(
-        row("ledger.csv", LEDGER_BUDGET_ROW, "2022;12;HYTE;henkilostokulut;budget;-451100;1"),
+        row(
+            "ledger.csv",
+            LEDGER_BUDGET_ROW,
+            "2022;12;HYTE;henkilostokulut;original_budget;-451100;1",
+        ),
         "ledger.csv",
         "fiscal_year",
-        "budget for 2022 in a delivery for 2023-03; expected the budget of 2023",
-        id="budget-for-prior-year",
+        "original_budget for 2022 in a delivery for 2023-03; expected the original_budget of "
+        "2023 (of the prior year only the budget after changes is given)",
+        id="original-budget-for-prior-year",
     ),
     # -- row shape
     pytest.param(
@@ -564,10 +574,10 @@ BAD_INPUTS = [
         id="unknown-extra-file",
     ),
     pytest.param(
-        missing_investments,
-        "investments.csv",
+        missing_control_totals,
+        "control_totals.csv",
         "",
-        "required investment ledger extract is missing from 2023-03/",
+        "required control totals (printed figures) extract is missing from 2023-03/",
         id="required-extract-missing",
     ),
     pytest.param(
@@ -624,7 +634,9 @@ def test_folder_without_period_is_refused(tmp_path: Path) -> None:
 def test_unperturbed_copy_is_valid(delivery: Path) -> None:
     valid = validate_delivery(delivery)
     assert valid.reporting_period == ReportingPeriod(2023, 3)
-    assert sorted(valid.extracts) == sorted(set(CONTRACTS) - {"ledger_accounts", "org_mapping"})
+    assert sorted(valid.extracts) == sorted(
+        set(CONTRACTS) - {"ledger_accounts", "org_mapping", "forecasts"}
+    )
     ledger = valid.extracts["ledger"]
     assert (ledger.encoding, ledger.delimiter, len(ledger.rows)) == ("utf-8-sig", ";", 184)
     assert ledger_row(valid, 13)["amount"] == Decimal("-82967")
@@ -813,7 +825,7 @@ def test_refused_delivery_loads_nothing(tmp_path: Path) -> None:
         before = warehouse_state(con)
     # every extract kind but ledger_accounts (the ledger comes by report line here)
     # Every extract of the embedded delivery: all but the account ledger and org changes.
-    assert before[0][0][0] == 184 and len(before[1]) == len(CONTRACTS) - 2
+    assert before[0][0][0] == 184 and len(before[1]) == len(CONTRACTS) - 3
 
     bad = copy_delivery(tmp_path / "bad")
     ledger_amount("-90 000")(bad)  # a valid restatement of the ledger ...

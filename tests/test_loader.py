@@ -111,6 +111,42 @@ def test_a_restated_extract_is_kept_beside_the_first_delivery(delivery_copy: Pat
         assert con.execute("SELECT count(*) FROM raw.ledger").fetchone()[0] == 2 * 184
 
 
+def test_a_restated_delivery_without_an_optional_extract_withdraws_it(
+    delivery_copy: Path, tmp_path: Path
+):
+    """A delivery is whole: restated without goals and investments, the period has none
+    (the earlier rows stay in raw, no longer current); delivered again, they are back."""
+    db = tmp_path / "w.duckdb"
+    _load(db, delivery_copy)
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    for kind in ("goals", "goal_metrics", "investments", "investment_projects"):
+        (delivery_copy / f"{kind}.csv").rename(kept / f"{kind}.csv")
+    loads = {x.kind: x.status for x in _load(db, delivery_copy)}
+    assert {k: v for k, v in loads.items() if v != "unchanged"} == {
+        "goals": "withdrawn",
+        "goal_metrics": "withdrawn",
+        "investments": "withdrawn",
+        "investment_projects": "withdrawn",
+    }
+    latest = (
+        "SELECT extract_kind, sha256, row_count FROM raw.load_log l WHERE loaded_at = "
+        "(SELECT max(loaded_at) FROM raw.load_log m WHERE m.extract_kind = l.extract_kind) "
+        "ORDER BY 1"
+    )
+    with duckdb.connect(str(db), read_only=True) as con:
+        current = {kind: (sha, rows) for kind, sha, rows in con.execute(latest).fetchall()}
+        assert current["investments"] == ("withdrawn", 0)
+        assert current["ledger"][1] == 184  # the rest of the delivery as it was
+        assert con.execute("SELECT count(*) FROM raw.investments").fetchone()[0] == 12
+    # Withdrawn once is enough: loading the same folder again changes nothing.
+    assert {x.status for x in _load(db, delivery_copy)} == {"unchanged"}
+    for path in kept.iterdir():
+        path.rename(delivery_copy / path.name)
+    loads = {x.kind: x.status for x in _load(db, delivery_copy)}
+    assert loads["investments"] == "restated" and loads["ledger"] == "unchanged"
+
+
 def test_a_failure_midway_leaves_the_warehouse_exactly_as_it_was(
     delivery_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):

@@ -33,7 +33,7 @@ LEDGER = CONTRACTS["ledger_accounts"]
 READ_WHOLE = dataclasses.replace(LEDGER, bulk=False)
 PERIOD = ReportingPeriod(2023, 3)
 HEADER = "fiscal_year;period;cost_centre;account;scenario;amount;unit"
-ROW = "2023;3;VAKA-KP1;4400;actual;"  # the start of a row of the ledger
+ROW = "2023;3;VAKA-KP1;4300;actual;"  # the start of a row of the ledger
 
 
 @pytest.fixture
@@ -79,12 +79,12 @@ def _append(folder: Path, *rows: bytes) -> None:
 
 def mixed_encodings(folder: Path) -> None:
     _append(
-        folder, "2023;3;VAKA-KPä;4400;actual;-1;1".encode(), b"2023;3;VAKA-KP\xe4;4401;actual;-1;1"
+        folder, "2023;3;VAKA-KPä;4300;actual;-1;1".encode(), b"2023;3;VAKA-KP\xe4;4301;actual;-1;1"
     )
 
 
 def nul_byte(folder: Path) -> None:
-    _edit(folder, ROW.encode(), ROW.encode().replace(b"4400", b"44\x000"))
+    _edit(folder, ROW.encode(), ROW.encode().replace(b"4300", b"43\x000"))
 
 
 def undefined_cp1252_byte(folder: Path) -> None:
@@ -109,19 +109,19 @@ def missing_header_column(folder: Path) -> None:
 
 
 def ambiguous_number(folder: Path) -> None:
-    _append(folder, b"2023;3;VAKA-KP1;4401;actual;1,234;1")
+    _append(folder, b"2023;3;VAKA-KP1;4301;actual;1,234;1")
 
 
 def spaced_code(folder: Path) -> None:
-    _append(folder, b"2023;3;VAKA KP1;4401;actual;-1;1")
+    _append(folder, b"2023;3;VAKA KP1;4301;actual;-1;1")
 
 
 def actual_after_the_reporting_month(folder: Path) -> None:
-    _append(folder, b"2023;6;VAKA-KP1;4400;actual;-100;1")
+    _append(folder, b"2023;6;VAKA-KP1;4300;actual;-100;1")
 
 
 def budget_of_another_year(folder: Path) -> None:
-    _append(folder, b"2022;12;VAKA-KP1;4400;budget;-100;1")
+    _append(folder, b"2022;12;VAKA-KP1;4300;original_budget;-100;1")
 
 
 def duplicate_key(folder: Path) -> None:
@@ -130,15 +130,15 @@ def duplicate_key(folder: Path) -> None:
 
 
 def truncated_row(folder: Path) -> None:
-    _append(folder, b"2023;3;VAKA-KP1;4401;actual;-100")
+    _append(folder, b"2023;3;VAKA-KP1;4301;actual;-100")
 
 
 def too_many_fields(folder: Path) -> None:
-    _append(folder, b"2023;3;VAKA-KP1;4401;actual;-100;1;x")
+    _append(folder, b"2023;3;VAKA-KP1;4301;actual;-100;1;x")
 
 
 def malformed_quoting(folder: Path) -> None:
-    _append(folder, b'2023;3;"VAKA-KP1"x;4401;actual;-100;1')
+    _append(folder, b'2023;3;"VAKA-KP1"x;4301;actual;-100;1')
 
 
 def header_only(folder: Path) -> None:
@@ -162,7 +162,7 @@ def empty_file(folder: Path) -> None:
         (ambiguous_number, "'1,234' is ambiguous"),
         (spaced_code, "'VAKA KP1' is not a code"),
         (actual_after_the_reporting_month, "actual up to month 6 lies after the reporting"),
-        (budget_of_another_year, "budget for 2022 in a delivery for 2023-03"),
+        (budget_of_another_year, "original_budget for 2022 in a delivery for 2023-03"),
         (duplicate_key, "duplicate key (fiscal_year=2023, period=3, cost_centre=VAKA-KP1"),
         (truncated_row, "truncated row: 6 fields, expected 7"),
         (too_many_fields, "too many fields: 8 fields, expected 7"),
@@ -301,7 +301,7 @@ def test_a_file_changed_after_validation_is_refused_when_loaded(
 ):
     _windows_1252(folder)
     delivery = validate_delivery(folder)
-    _edit(folder, b"2023;3;VAKA-KP1;4400;actual;\x96", b"2023;3;VAKA-KP1;4400;actual;\x961")
+    _edit(folder, b"2023;3;VAKA-KP1;4300;actual;\x96", b"2023;3;VAKA-KP1;4300;actual;\x961")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     with pytest.raises(ExtractRefused, match="the file changed after it was validated"):
         load_delivery(con, delivery, list(CONTRACTS.values()), dt.datetime(2030, 1, 1))

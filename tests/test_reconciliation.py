@@ -181,7 +181,16 @@ def test_unreconciled_deliveries_are_named_scope_by_scope_and_not_published(
     orgs = {check: {line.split()[1] for line in lines} for check, lines in failing.items()}
     assert orgs["leaf_figures_match_control"] == {"VAKA", "RAKV", "SO2"}
     assert orgs["service_area_subtotals_reconcile"] == {"VAKA", "RAKV", "SO2"}
-    assert orgs["department_totals_reconcile"] == {"HYTO", "TETO", "SOTO"}
+    # ... and the four report formats' own faults: all are their scope's own figures
+    assert orgs["department_totals_reconcile"] == {
+        "HYTO",
+        "TETO",
+        "SOTO",
+        "HAMEENLINNA",
+        "KASOP",
+        "MVARHA",
+        "PTEKPA",
+    }
     assert orgs["investment_totals_reconcile"] == {"SO2", "SOTO"}  # only the social division
     leaves = "\n".join(failing["leaf_figures_match_control"])
     assert "! VAKA   operating      palvelujen_ostot             actual" in leaves
@@ -237,4 +246,49 @@ def test_a_wrong_figure_is_not_reproduced(unreconciled_run: RefusedRun):
     assert ("VAKA", "palvelujen_ostot", "remaining") in wrong
     assert ("HYTO", "toimintakulut", "actual") in wrong
     assert {org for org, _, _ in wrong} == {"VAKA", "HYTO"}
-    assert {p.org_code for p in problems} - welfare == {"RAKV", "TETO", "SO2", "SOTO"}
+    formats = {"HAMEENLINNA", "KASOP", "MVARHA", "PTEKPA"}
+    assert {p.org_code for p in problems} - welfare - formats == {"RAKV", "TETO", "SO2", "SOTO"}
+
+
+def test_each_report_format_is_reconciled_at_the_precision_it_prints(
+    unreconciled_run: RefusedRun,
+):
+    """The faults of the four report formats (conftest.FORMAT_FAULTS), each failing the
+    scope-totals check with its own figures, and a whole-number percentage one step off
+    passing as rounding."""
+    with duckdb.connect(str(unreconciled_run.working), read_only=True) as con:
+        rows = con.execute(
+            "select org_code, line_code, measure, item, expected_value, computed_value, "
+            "tolerance, reconciliation_status from marts.fct_control_total_reconciliation "
+            "where municipality_code in ('HAMEENLINNA', 'KOUVOLA', 'MIKKELI', 'PORVOO') "
+            "and reconciliation_status not in ('exact', 'rounding')"
+        ).fetchall()
+        rounded = con.execute(
+            "select expected_value, computed_value, tolerance, reconciliation_status "
+            "from marts.fct_control_total_reconciliation where org_code = 'MVARHA' "
+            "and line_code = 'tulot' and measure = 'realised_pct'"
+        ).fetchall()
+    failing = {(org, line, measure, item) for org, line, measure, item, *_ in rows}
+    # the city's tax revenue and every line above it, for the actual and the realised %
+    city = {f for f in failing if f[0] == "HAMEENLINNA"}
+    assert ("HAMEENLINNA", "verotulot", "actual", "all") in city
+    assert ("HAMEENLINNA", "tilikauden_ylijaama", "actual", "all") in city
+    assert {line for _, line, _, _ in city} == {
+        "verotulot",
+        "vuosikate",
+        "tilikauden_tulos",
+        "tilikauden_ylijaama",
+    }
+    by_figure = {(org, line, measure, item): rest for org, line, measure, item, *rest in rows}
+    # 200 euros off a figure printed to 100 euros (thousands, one decimal)
+    expected, computed, tolerance, _ = by_figure[
+        ("KASOP", "toimintakate", "forecast_variance", "all")
+    ]
+    assert (expected, computed) == (-1869200, -1869000) and 50 < tolerance < 200
+    # a whole-number percentage two steps off; one step off is the printed rounding
+    assert by_figure[("MVARHA", "menot", "realised_pct", "all")][:3] == (40, 42, 1)
+    assert rounded == [(41, 40, 1, "rounding")]
+    # the external items of a line, not its total
+    assert ("PTEKPA", "toimintakulut", "actual", "external") in failing
+    assert ("PTEKPA", "toimintakulut", "actual", "all") not in failing
+    assert {f[0] for f in failing} == {"HAMEENLINNA", "KASOP", "MVARHA", "PTEKPA"}

@@ -30,7 +30,7 @@ from orchestration.ingest.references import (
     reference_errors,
 )
 from orchestration.ingest.scope import Scope
-from orchestration.ingest.validation import bulk_references
+from orchestration.ingest.validation import bulk_references, nested_line_errors
 
 # --- hand-made extracts ---------------------------------------------------------------
 
@@ -138,6 +138,15 @@ def test_the_tree_needs_its_self_reference():
 
 # --- a new contract is checked without new code ---------------------------------------------
 
+# Only some rows of a target count: a decision is for a service area or a cost centre.
+SERVICE_UNIT = Target(
+    "organisation",
+    "org_code",
+    noun="organisation unit",
+    expected="a service area or cost centre of {file}",
+    described="a service area or cost centre of organisation",
+    only=("org_level", ("service_area", "cost_centre")),
+)
 DECISIONS = Contract(
     kind="budget_decisions",
     title="Budget decisions",
@@ -149,7 +158,7 @@ DECISIONS = Contract(
     ),
     key=("decision_id",),
     references=(
-        Reference("org_code", BOOKING_UNIT, within_scope=True),
+        Reference("org_code", SERVICE_UNIT, within_scope=True),
         Reference(
             "goal_id",
             Target("goals", "goal_id", noun="goal", expected="a goal_id of goals", described=""),
@@ -255,16 +264,19 @@ def ledger_row(org_code: str = "S1", line_code: str = "palkat") -> ParsedExtract
     )
 
 
-def test_a_unit_of_the_booking_levels():
-    assert errors_of(organisation(), ledger_row("S1")) == []
-    assert errors_of(organisation(), ledger_row("CC")) == []
-    assert errors_of(organisation(), ledger_row("D")) == [
-        "ledger.csv:2 column 'org_code': 'department' organisation unit 'D'; expected a "
-        "service area or cost centre of organisation.csv"
-    ]
+def test_figures_are_booked_on_any_unit_of_the_organisation():
+    # the municipality itself books what no department does (tax revenue, state grants)
+    for unit in ("S1", "CC", "D", "M"):
+        assert errors_of(organisation(), ledger_row(unit)) == []
     assert errors_of(organisation(), ledger_row("X")) == [
         "ledger.csv:2 column 'org_code': unknown organisation unit 'X'; expected a "
-        "service area or cost centre of organisation.csv"
+        "unit of organisation.csv"
+    ]
+    # ... within the delivery's scope: the units above it add up every scope delivered
+    ledger = {"ledger": ledger_row("M")}
+    assert [str(e) for e in outside_scope_errors(ledger, SCOPE)] == [
+        "ledger.csv:2 column 'org_code': unit 'M' is above the delivery's scope D; "
+        "expected a unit within D (the units above it add up every scope delivered)"
     ]
 
 
@@ -278,16 +290,14 @@ def test_units_separated_by_bars():
     ]
 
 
-def test_a_leaf_operating_line():
+def test_an_operating_line_at_any_level():
+    # a report printing only the subtotal books it; one printing its lines books those
     assert errors_of(organisation(), ledger_row(line_code="ostot")) == []
-    leaves = "expected a leaf line: ostot, palkat"
-    assert errors_of(organisation(), ledger_row(line_code="kulut")) == [
-        f"ledger.csv:2 column 'line_code': report line 'kulut' is a subtotal, computed from "
-        f"its lines; {leaves}"
-    ]
+    assert errors_of(organisation(), ledger_row(line_code="kulut")) == []
+    lines = "expected an operating line: kulut, ostot, palkat"
     # a line of another statement is no operating line at all
     assert errors_of(organisation(), ledger_row(line_code="tulot")) == [
-        f"ledger.csv:2 column 'line_code': report line 'tulot' is unknown; {leaves}"
+        f"ledger.csv:2 column 'line_code': report line 'tulot' is unknown; {lines}"
     ]
 
 
@@ -412,10 +422,28 @@ def test_the_organisation_is_one_tree(units, expected):
 def test_bulk_references_follow_the_account_ledgers_declarations():
     ranges = extract(
         ACCOUNT_RANGES,
-        [{"account_from": 4000, "account_to": 4399, "line_code": "palkat", "name_fi": ""}],
+        [
+            {
+                "account_from": 4000,
+                "account_to": 4399,
+                "line_code": "palkat",
+                "name_fi": "",
+                "municipality_code": None,
+            },
+            # another municipality's own range is not this delivery's chart
+            {
+                "account_from": 4400,
+                "account_to": 4499,
+                "line_code": "ostot",
+                "name_fi": "",
+                "municipality_code": "OTHER",
+            },
+        ],
     )
     orphan = ("CC2", "cost_centre", "D")
-    references = bulk_references({"organisation": organisation([*ORGANISATION, orphan])}, ranges)
+    references = bulk_references(
+        {"organisation": organisation([*ORGANISATION, orphan])}, ranges, "M"
+    )
     assert references.cost_centres == {"CC": ("S1", "service_area"), "CC2": ("D", "department")}
     assert references.account_ranges == [(4000, 4399, "palkat")]
     assert (references.organisation_file, references.account_ranges_file) == (
@@ -425,3 +453,36 @@ def test_bulk_references_follow_the_account_ledgers_declarations():
     # A bulk extract's references are DuckDB's to check when it is loaded, not this loop's.
     accounts = extract(CONTRACTS["ledger_accounts"], [{"cost_centre": "X", "account": "1"}])
     assert errors_of(organisation(), accounts) == []
+
+
+def test_a_line_and_a_line_under_it_are_never_both_booked():
+    lines = extract(
+        REPORT_LINES,
+        [
+            {"statement": "operating", "line_code": "kulut", "parent_code": None},
+            {"statement": "operating", "line_code": "palkat", "parent_code": "kulut"},
+            {"statement": "operating", "line_code": "ostot", "parent_code": "kulut"},
+        ],
+    )
+    row = {"fiscal_year": 2023, "period": 3, "org_code": "S1", "scenario": "actual", "unit": "1"}
+    ledger = extract(
+        CONTRACTS["ledger"],
+        [
+            {**row, "line_code": "palkat", "amount": 80, "item": None},
+            {**row, "line_code": "ostot", "amount": 20, "item": None},
+            # another unit, or another scenario, may book the line above
+            {**row, "org_code": "S2", "line_code": "kulut", "amount": 100, "item": None},
+            {**row, "scenario": "budget", "line_code": "kulut", "amount": 100, "item": None},
+        ],
+    )
+    assert nested_line_errors({"ledger": ledger}, lines) == []
+    doubled = extract(
+        CONTRACTS["ledger"],
+        [*ledger.rows, {**row, "line_code": "kulut", "amount": 100, "item": None}],
+    )
+    assert [str(e) for e in nested_line_errors({"ledger": doubled}, lines)] == [
+        f"ledger.csv:{line} column 'line_code': '{code}' is booked together with 'kulut' above "
+        "it (fiscal_year=2023, org_code=S1, scenario=actual); expected the lines of one level: "
+        "'kulut' is computed from the lines under it"
+        for line, code in ((2, "palkat"), (3, "ostot"))
+    ]

@@ -47,12 +47,12 @@ class Difference:
 
 
 def _operating_leaves_under() -> dict[str, set[str]]:
+    """Each line with every line at or under it: a figure booked on any of them counts in
+    it (the seed books Henkilöstökulut itself, a line with lines under it)."""
     rows = [r for r in load_report_lines().rows if r["statement"] == "operating"]
     parent = {r["line_code"]: r["parent_code"] for r in rows}
     leaves = defaultdict(set)
     for r in rows:
-        if r["line_type"] != "leaf":
-            continue
         node = r["line_code"]
         while node is not None:
             leaves[node].add(r["line_code"])

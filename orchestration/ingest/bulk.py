@@ -493,8 +493,7 @@ def _load_exact(
     name = source.path.name
     lines = "_bulk_lines"
     fields = ", ".join(
-        f"{_field(header_of, c)} AS {sql_identifier('text_' + c.name)}"
-        for c in contract.columns
+        f"{_field(header_of, c)} AS {sql_identifier('text_' + c.name)}" for c in contract.columns
     )
     # One thread: the row number is the record's position in the file.
     con.execute("SET preserve_insertion_order = true")
@@ -506,7 +505,8 @@ def _load_exact(
     record_count = con.execute(f"SELECT count(*) FROM {lines}").fetchall()[0][0]
     line_of = _line_mapper(source, readable, record_count)
     converted = ", ".join(
-        f"{_fast_value(c, sql_identifier('text_' + c.name), exact=True)} AS {sql_identifier(c.name)}"
+        _fast_value(c, sql_identifier("text_" + c.name), exact=True)
+        + f" AS {sql_identifier(c.name)}"
         for c in contract.columns
     )
     con.execute(
@@ -694,13 +694,13 @@ def _duplicate_errors(con, contract, name, line_of) -> list[ExtractError]:
     errors = []
     for row in found:
         values, first, records = row[: len(contract.key)], row[-2], row[-1]
-        described = ", ".join(f"{k}={v}" for k, v in zip(contract.key, values, strict=True))
+        column, described = contract.duplicate_key(tuple(values))
         for record in records[1:]:
             errors.append(
                 ExtractError(
                     name,
                     line_of(int(record)),
-                    contract.key[-1],
+                    column,
                     f"duplicate key ({described}); first seen on line {line_of(int(first))}; "
                     "expected one row per key",
                 )

@@ -200,6 +200,12 @@ class Contract:
     def table_name(self) -> str:
         return f"raw.{self.kind}"
 
+    def duplicate_key(self, values: tuple[Any, ...]) -> tuple[str, str]:
+        """The column a duplicate key is reported on (the last key column with a value) and
+        the key as messages name it, the empty optional columns left out."""
+        given = [(k, v) for k, v in zip(self.key, values, strict=True) if v is not None]
+        return given[-1][0], ", ".join(f"{k}={v}" for k, v in given)
+
     def example_row(self) -> dict[str, str]:
         return {c.name: c.example for c in self.columns}
 
@@ -626,8 +632,7 @@ _register(
             Column(
                 "line_code",
                 "code",
-                "Report line (seeds/reference/report_lines.csv) at the level the report "
-                "prints it.",
+                "Report line (seeds/reference/report_lines.csv) at the level the report prints it.",
                 "henkilostokulut",
             ),
             SCENARIO,
@@ -1152,15 +1157,24 @@ ACCOUNT_RANGES = Contract(
     title="Chart of accounts (reference)",
     description="Which report line each main account (the first four digits of an "
     "account number) books to, as ranges of the JHS 192 municipal chart of accounts. A "
-    "municipality whose chart differs replaces this file. Accounts outside every range are "
-    "refused.",
+    "municipality adds ranges of its own (rows with its code), which take precedence over the "
+    "shipped ones for the accounts they cover: Heinola books rents (3400-3499, 4800-4899) on "
+    "its own lines Vuokratuotot and Vuokrakulut. Accounts outside every range are refused.",
     columns=(
-        Column("account_from", "integer", "First main account of the range.", "4400"),
-        Column("account_to", "integer", "Last main account of the range (inclusive).", "4599"),
+        Column("account_from", "integer", "First main account of the range.", "4300"),
+        Column("account_to", "integer", "Last main account of the range (inclusive).", "4499"),
         Column("line_code", "code", "Operating report line.", "palvelujen_ostot"),
         Column("name_fi", "text", "What the range holds.", "Palvelujen ostot"),
+        Column(
+            "municipality_code",
+            "code",
+            "The municipality whose own range this is; empty for the shipped chart.",
+            "",
+            required=False,
+            may_be_absent=True,
+        ),
     ),
-    key=("account_from",),
+    key=("municipality_code", "account_from"),
 )
 
 

@@ -114,10 +114,7 @@ def contracts_markdown() -> str:
             required = "yes" if c.required else "no"
             if c.may_be_absent:
                 required += " (the column may be left out)"
-            out.append(
-                f"| `{c.name}` | {c.type} | {required} | "
-                f"{allowed} | {c.description} |"
-            )
+            out.append(f"| `{c.name}` | {c.type} | {required} | {allowed} | {c.description} |")
         example = contract.example_row()
         out += [
             "",

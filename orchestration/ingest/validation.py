@@ -72,10 +72,12 @@ def _header_problem(
 def _check_header(header: list[str], contract: Contract, name: str) -> list[ExtractError]:
     seen = Counter(h.lower() for h in header)
     expected = contract.column_names
-    wanted = f"expected the columns {';'.join(expected)}"
+    optional = [c.name for c in contract.columns if c.may_be_absent]
+    wanted = "expected the columns " + ";".join(c for c in expected if c not in optional)
+    if optional:
+        wanted += f" (and optionally {', '.join(optional)})"
     doubled = [column for column, count in seen.items() if count > 1]
-    absent_allowed = {c.name for c in contract.columns if c.may_be_absent}
-    missing = [column for column in expected if column not in seen and column not in absent_allowed]
+    missing = [column for column in expected if column not in seen and column not in optional]
     unexpected = [column for column in header if column.lower() not in expected]
     return (
         _header_problem(
@@ -152,12 +154,12 @@ def parse_extract(
                     row_ok = False
         key = tuple(row[k] for k in contract.key)
         if key in first_line_of_key:
-            described = ", ".join(f"{k}={v}" for k, v in zip(contract.key, key, strict=True))
+            key_column, described = contract.duplicate_key(key)
             errors.append(
                 ExtractError(
                     name,
                     line,
-                    contract.key[-1],
+                    key_column,
                     f"duplicate key ({described}); first seen on line {first_line_of_key[key]}; "
                     "expected one row per key",
                 )
@@ -283,14 +285,16 @@ def nested_line_errors(
 def load_account_ranges(
     report_lines: ParsedExtract, reference_dir: Path = REFERENCE_DIR
 ) -> ParsedExtract:
-    """The chart of accounts, checked: ranges of main accounts onto leaf operating lines,
-    none overlapping another."""
+    """The chart of accounts, checked: ranges of main accounts onto operating lines, none
+    overlapping another of the same chart (the shipped one, or a municipality's own)."""
     ranges = parse_extract(reference_dir / "account_ranges.csv", ACCOUNT_RANGES)
     name = ranges.path.name
     leaves = set(_operating_lines(report_lines))
     errors = []
     previous: dict[str, Any] | None = None
-    for row in sorted(ranges.rows, key=lambda r: r["account_from"]):
+    for row in sorted(ranges.rows, key=lambda r: (r["municipality_code"] or "", r["account_from"])):
+        if previous is not None and previous["municipality_code"] != row["municipality_code"]:
+            previous = None  # another municipality's own chart
         line = row["_source_line"]
         if not 1000 <= row["account_from"] <= row["account_to"] <= 9999:
             errors.append(
@@ -328,10 +332,11 @@ def load_account_ranges(
 
 
 def bulk_references(
-    extracts: dict[str, ParsedExtract], account_ranges: ParsedExtract
+    extracts: dict[str, ParsedExtract], account_ranges: ParsedExtract, municipality: str
 ) -> bulk.BulkReferences:
-    """The cost centres of the delivery's organisation and the chart of accounts: the
-    targets the bulk ledger_accounts declares (contracts.COST_CENTRE, ACCOUNT_RANGE)."""
+    """The cost centres of the delivery's organisation and the chart of accounts of its
+    municipality (the shipped ranges and its own): the targets the bulk ledger_accounts
+    declares (contracts.COST_CENTRE, ACCOUNT_RANGE)."""
     organisation = extracts["organisation"]
     (units,) = [
         r.target for r in CONTRACTS["ledger_accounts"].references if r.target.kind == "organisation"
@@ -346,7 +351,9 @@ def bulk_references(
             if accepted(units, r)
         },
         account_ranges=[
-            (r["account_from"], r["account_to"], r["line_code"]) for r in account_ranges.rows
+            (r["account_from"], r["account_to"], r["line_code"])
+            for r in account_ranges.rows
+            if r["municipality_code"] in (None, municipality)
         ],
         account_ranges_file=f"seeds/reference/{account_ranges.path.name}",
         organisation_file=organisation.path.name,
@@ -534,7 +541,9 @@ def validate_delivery(
     references = None
     if not errors and any(e.bulk_source is not None for e in extracts.values()):
         try:
-            references = bulk_references(extracts, load_account_ranges(report_lines))
+            references = bulk_references(
+                extracts, load_account_ranges(report_lines), delivery_scope.municipality_code
+            )
         except ExtractRefused as refused:
             errors.extend(refused.errors)
     if errors:

@@ -1,6 +1,7 @@
 -- The chart of accounts as one row per main account (0000-9999) that a range covers, so
 -- that millions of ledger rows find their report line by an equality join on a small
--- table, not by a range join.
+-- table, not by a range join: the shipped chart (municipality_code null) and each
+-- municipality's own ranges, which take precedence for the accounts they cover.
 with
 
 digits as (
@@ -48,6 +49,7 @@ account_ranges as (
 expanded as (
 
     select
+        account_ranges.municipality_code,
         main_accounts.main_account,
         account_ranges.line_code
     from main_accounts

@@ -18,7 +18,7 @@ ledger as (
 
 ),
 
-account_lines as (
+account_ranges as (
 
     select * from {{ ref('int_account_ranges_expanded') }}
 
@@ -39,15 +39,21 @@ aggregated as (
         ledger.fiscal_year,
         ledger.period_month,
         ledger.cost_centre as org_code,
-        account_lines.line_code,
+        coalesce(own_ranges.line_code, shipped_ranges.line_code) as line_code,
         ledger.scenario,
         ledger.item,
         cast(sum(ledger.amount_eur) as {{ amount_type() }}) as amount_eur,
         max(ledger.reported_unit) as reported_unit,
         cast(count(*) as {{ dbt.type_int() }}) as figures
     from ledger
-    inner join account_lines
-        on account_lines.main_account = ledger.main_account
+    -- The municipality's own range for the account, else the shipped chart's.
+    left join account_ranges as own_ranges
+        on own_ranges.municipality_code = ledger.municipality_code
+        and own_ranges.main_account = ledger.main_account
+    left join account_ranges as shipped_ranges
+        on shipped_ranges.municipality_code is null
+        and shipped_ranges.main_account = ledger.main_account
+    where coalesce(own_ranges.line_code, shipped_ranges.line_code) is not null
     group by
         ledger.reporting_period,
         ledger.municipality_code,
@@ -55,7 +61,7 @@ aggregated as (
         ledger.fiscal_year,
         ledger.period_month,
         ledger.cost_centre,
-        account_lines.line_code,
+        coalesce(own_ranges.line_code, shipped_ranges.line_code),
         ledger.scenario,
         ledger.item
 
