@@ -242,7 +242,7 @@ def test_budget_changes_variance_and_forecast_columns_in_tenths_of_thousands(htm
     for label in (
         "TA 2024\n1000e",
         "TA-muutokset\n1000e",
-        "TA 2024\n+muutos/1000e",
+        "TA 2024\n+muutos\n1000e",
         "TOT 2024\n6 kk/1000e",
         "Poikkeama\n1000e",
         "TOT-24\n%",

@@ -140,14 +140,17 @@ def _measure_label(measure: str, period: Period, investment: bool) -> str:
 
 
 def _with_unit(label: str, unit: str, investment: bool = False) -> str:
-    """A column heading with its unit when printed in thousands (TP 2022 / 1000e, TOT 2022
-    / 3 kk/1000e): euros and percentages need none."""
+    """A column heading with its unit when printed in thousands: after a short last line
+    (TOT 2022 / 3 kk/1000e), else on a line of its own (TP 2022 / 1000e); euros and
+    percentages need none."""
     if unit != "1000":
         return label
-    return label + ("/" if "\n" in label else "\n") + ("1000 €" if investment else "1000e")
+    thousands = "1000 €" if investment else "1000e"
+    last = label.split("\n")[-1]
+    return label + ("/" if "\n" in label and len(last) <= 5 else "\n") + thousands
 
 
-def measure_column(measure: PrintedMeasure, period: Period, investment: bool = False) -> Column:
+def _measure_column(measure: PrintedMeasure, period: Period, investment: bool = False) -> Column:
     label = _measure_label(measure.measure, period, investment)
     return Column(
         _with_unit(label, measure.unit, investment), "right", MEASURE_WIDTHS[measure.measure]
@@ -158,7 +161,7 @@ def _yes_no(value: bool | None) -> str:
     return "" if value is None else ("kyllä" if value else "ei")
 
 
-def format_measure(value: Decimal | None, measure: PrintedMeasure) -> str:
+def _format_measure(value: Decimal | None, measure: PrintedMeasure) -> str:
     """A figure as its column prints it: in the unit and with the decimals printed."""
     if measure.is_percent:
         return format_decimal(value, Decimal(1).scaleb(-measure.decimals))
@@ -167,7 +170,7 @@ def format_measure(value: Decimal | None, measure: PrintedMeasure) -> str:
 
 def _figure_cells(figures: Figures, columns: tuple[PrintedMeasure, ...]) -> tuple[Cell, ...]:
     return tuple(
-        Cell(format_measure(getattr(figures, c.measure), c), attrs={"data-measure": c.measure})
+        Cell(_format_measure(getattr(figures, c.measure), c), attrs={"data-measure": c.measure})
         for c in columns
     )
 
@@ -177,7 +180,7 @@ def _budget_columns(
 ) -> tuple[Column, ...]:
     return (
         Column(first, "left", 2.7),
-        *(measure_column(c, period, investment) for c in columns),
+        *(_measure_column(c, period, investment) for c in columns),
     )
 
 
@@ -219,9 +222,9 @@ def _line_rows(
     return tuple(rows)
 
 
-def _font_size(columns: tuple[PrintedMeasure, ...]) -> float:
-    """Smaller print for the wider tables, so that they fit the portrait page."""
-    return 8.0 if len(columns) <= 6 else 7.0
+def _is_wide(columns: tuple[PrintedMeasure, ...]) -> bool:
+    """More columns than the seed's six: the table is printed on a landscape page."""
+    return len(columns) > len(DEFAULT_COLUMNS)
 
 
 def budget_table(
@@ -241,7 +244,6 @@ def budget_table(
             "data-org": org.org_code,
             "data-period": period.reporting_period,
         },
-        font_size=_font_size(columns),
     )
 
 
@@ -397,18 +399,18 @@ def follow_up_table(period: Period, part: ScopePart, data: ReportData) -> Table:
     forecast = _amount_measure(data, "forecast")
     variance = _amount_measure(data, "forecast_variance")
     columns = [
-        Column("Yksikkö", width=1.7),
-        Column("Sitovuustaso", width=1.3),
-        Column("Sitova erä", width=1.5),
-        measure_column(budget, period),
-        measure_column(actual, period),
-        measure_column(realised, period),
+        Column("Yksikkö", width=1.6),
+        Column("Sitovuustaso", width=1.75),
+        Column("Sitova erä", width=1.6),
+        _measure_column(budget, period),
+        _measure_column(actual, period),
+        _measure_column(realised, period),
     ]
     if with_forecast:
         columns += [
-            measure_column(forecast, period),
-            measure_column(variance, period),
-            Column("Ylittää\nTA:n", "center", 0.7),
+            _measure_column(forecast, period),
+            _measure_column(variance, period),
+            Column("Ylitys-\nuhka", "center", 0.7),
         ]
     rows = []
     for f in part.follow_up:
@@ -416,15 +418,15 @@ def follow_up_table(period: Period, part: ScopePart, data: ReportData) -> Table:
             Cell(f.org.name),
             Cell(BINDING_LEVEL_LABELS.get(f.binding_level, f.binding_level)),
             Cell(f.bound_label, attrs={"data-items": f.bound_items}),
-            Cell(format_measure(f.budget_net, budget), attrs={"data-measure": "budget"}),
-            Cell(format_measure(f.actual_net, actual), attrs={"data-measure": "actual"}),
+            Cell(_format_measure(f.budget_net, budget), attrs={"data-measure": "budget"}),
+            Cell(_format_measure(f.actual_net, actual), attrs={"data-measure": "actual"}),
             Cell(format_percent(f.realised_pct), attrs={"data-measure": "realised_pct"}),
         ]
         if with_forecast:
             cells += [
-                Cell(format_measure(f.forecast_net, forecast), attrs={"data-measure": "forecast"}),
+                Cell(_format_measure(f.forecast_net, forecast), attrs={"data-measure": "forecast"}),
                 Cell(
-                    format_measure(f.forecast_variance, variance),
+                    _format_measure(f.forecast_variance, variance),
                     attrs={"data-measure": "forecast_variance"},
                 ),
                 Cell(
@@ -444,7 +446,7 @@ def follow_up_table(period: Period, part: ScopePart, data: ReportData) -> Table:
         columns=tuple(columns),
         rows=tuple(rows),
         attrs={"data-table": "follow_up", "data-period": period.reporting_period},
-        font_size=7.5 if with_forecast else 8.0,
+        font_size=7.0 if with_forecast else 8.0,
     )
 
 
@@ -483,18 +485,16 @@ def _unit_budget(period: Period, part: ScopePart, data: ReportData) -> list[Bloc
     statement = part.statements.get(unit.org_code)
     if statement:
         bound = any(f.org == unit for f in part.follow_up)
+        columns = data.columns.get("operating", DEFAULT_COLUMNS)
         blocks.append(
-            Heading("TULOSLASKELMA, NETTOSITOVUUS" if bound else "TULOSLASKELMA", new_page=True)
+            Heading(
+                "TULOSLASKELMA, NETTOSITOVUUS" if bound else "TULOSLASKELMA",
+                new_page=True,
+                landscape=_is_wide(columns),
+            )
         )
         blocks.append(
-            budget_table(
-                "operating",
-                period,
-                unit,
-                statement,
-                f"{unit.name}\nSelite",
-                data.columns.get("operating", DEFAULT_COLUMNS),
-            )
+            budget_table("operating", period, unit, statement, f"{unit.name}\nSelite", columns)
         )
         if realised_pct_points(part):
             blocks.append(Figure(realised_pct_chart(period, part)))
@@ -514,15 +514,21 @@ def _section(period: Period, part: ScopePart, area: OrgUnit, data: ReportData) -
     assessment = part.paragraphs(area.org_code, "budget_assessment")
     if not (binding or statement or reasons or assessment):
         return []
+    operating = data.columns.get("operating", DEFAULT_COLUMNS)
     # A unit with an income statement starts a page, as the seed's service areas do.
-    blocks: list[Block] = [Heading(_area_heading(area), new_page=bool(statement))]
+    blocks: list[Block] = [
+        Heading(
+            _area_heading(area),
+            new_page=bool(statement),
+            landscape=bool(statement) and _is_wide(operating),
+        )
+    ]
     first = f"{area.name}\nSelite"
     if binding:
         columns = data.columns.get("budget_binding", DEFAULT_COLUMNS)
         blocks.append(budget_table("budget_binding", period, area, binding, first, columns))
     if statement:
-        columns = data.columns.get("operating", DEFAULT_COLUMNS)
-        blocks.append(budget_table("operating", period, area, statement, first, columns))
+        blocks.append(budget_table("operating", period, area, statement, first, operating))
     blocks += reasons
     if assessment:
         blocks.append(
@@ -560,10 +566,10 @@ def accuracy_table(
             (
                 Cell(r.period_label_fi),
                 Cell(FORECAST_KIND_LABELS.get(r.forecast_kind, r.forecast_kind)),
-                Cell(format_measure(r.forecast_value, amount), attrs={"data-measure": "forecast"}),
-                Cell(format_measure(r.outturn, amount), attrs={"data-measure": "outturn"}),
+                Cell(_format_measure(r.forecast_value, amount), attrs={"data-measure": "forecast"}),
+                Cell(_format_measure(r.outturn, amount), attrs={"data-measure": "outturn"}),
                 Cell(
-                    format_measure(r.forecast_error, amount),
+                    _format_measure(r.forecast_error, amount),
                     attrs={"data-measure": "forecast_error"},
                 ),
                 Cell(
@@ -703,14 +709,18 @@ def summary_table(period: Period, summary: MunicipalitySummary, data: ReportData
         columns=_budget_columns(period, "Toimiala", columns),
         rows=tuple(rows),
         attrs={"data-table": "summary", "data-period": period.reporting_period},
-        font_size=_font_size(columns),
     )
 
 
 def _summary(data: ReportData, summary: MunicipalitySummary) -> list[Block]:
     municipality = data.municipality.name if data.municipality else ""
+    table = summary_table(data.period, summary, data)
     blocks: list[Block] = [
-        Heading(f"{municipality}: talousarvion toteutuminen toimialoittain", new_page=True),
+        Heading(
+            f"{municipality}: talousarvion toteutuminen toimialoittain",
+            new_page=True,
+            landscape=len(table.columns) > len(DEFAULT_COLUMNS) + 1,
+        ),
         Paragraph(
             "Toimialojen luvut toimitetaan erikseen; kunnan luvut ovat toimitettujen "
             f"toimialojen summa ({summary.completeness_label_fi}"
@@ -718,7 +728,7 @@ def _summary(data: ReportData, summary: MunicipalitySummary) -> list[Block]:
             + ").",
             "note",
         ),
-        summary_table(data.period, summary, data),
+        table,
     ]
     return blocks
 

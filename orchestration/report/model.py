@@ -143,12 +143,12 @@ class BindingFollowUp:
     forecast_linear_net: Decimal | None
     forecast_seasonal_net: Decimal | None
     realised_pct: Decimal | None
-    bound_line_code: str = "toimintakate"
-    bound_line_name: str = "Toimintakate"
-    bound_items: str = "all"  # all | external
-    forecast_net: Decimal | None = None  # the controllers' forecast
-    forecast_variance: Decimal | None = None
-    is_forecast_over_budget: bool | None = None
+    bound_line_code: str
+    bound_line_name: str
+    bound_items: str  # all | external
+    forecast_net: Decimal | None  # the controllers' forecast
+    forecast_variance: Decimal | None
+    is_forecast_over_budget: bool | None
 
     @property
     def bound_label(self) -> str:
@@ -228,8 +228,8 @@ class ScopePart:
     investments: dict[str, InvestmentTable]  # org_code -> table (units with investments)
     goals: tuple[Goal, ...]
     narratives: dict[tuple[str, str], tuple[str, ...]]  # (org_code, section) -> paragraphs
-    forecast_reasons: dict[str, tuple[ForecastReason, ...]] = field(default_factory=dict)
-    accuracy: dict[str, tuple[ForecastAccuracy, ...]] = field(default_factory=dict)
+    forecast_reasons: dict[str, tuple[ForecastReason, ...]]  # org_code -> reasons given
+    accuracy: dict[str, tuple[ForecastAccuracy, ...]]  # org_code -> a closed year's forecasts
 
     def paragraphs(self, org_code: str, section: str) -> tuple[str, ...]:
         return self.narratives.get((org_code, section), ())
@@ -265,7 +265,7 @@ class ReportData:
 
     period: Period
     parts: tuple[ScopePart, ...]
-    columns: dict[str, tuple[PrintedMeasure, ...]] = field(default_factory=dict)
+    columns: dict[str, tuple[PrintedMeasure, ...]]
     goal_status: tuple[GoalStatusCount, ...] = field(default_factory=tuple)
     municipality: OrgUnit | None = None
     scope_code: str | None = None  # None: the municipality's summary
