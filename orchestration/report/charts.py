@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from orchestration.report.fonts import text_width
-from orchestration.report.model import DepartmentReport, GoalStatusCount, Period
+from orchestration.report.model import BindingFollowUp, GoalStatusCount, Period, ScopePart
 from orchestration.report.numbers import format_decimal, format_euros
 from orchestration.report.svg import Svg
 
@@ -144,9 +144,9 @@ def _percent(value: float) -> str:
 # (a) Realised % per report line against the share of the year elapsed ----------------------
 
 
-def realised_pct_points(report: DepartmentReport) -> tuple[Point, ...]:
-    """The department's operating lines that have a budget, in the statement's order."""
-    lines = report.statements.get(report.department.org_code, ())
+def realised_pct_points(report: ScopePart) -> tuple[Point, ...]:
+    """The scope unit's operating lines that have a budget, in the statement's order."""
+    lines = report.statements.get(report.unit.org_code, ())
     return tuple(
         Point(
             key=line.line_code,
@@ -160,10 +160,10 @@ def realised_pct_points(report: DepartmentReport) -> tuple[Point, ...]:
     )
 
 
-def realised_pct_chart(period: Period, report: DepartmentReport) -> Chart:
+def realised_pct_chart(period: Period, report: ScopePart) -> Chart:
     points = realised_pct_points(report)
     elapsed = float(period.share_of_year_elapsed * 100)
-    title = f"Toteuma-% riveittäin {period.label_fi}: {report.department.name}"
+    title = f"Toteuma-% riveittäin {period.label_fi}: {report.unit.name}"
     svg = Svg(WIDTH, 0, "realised_pct", title)
     top = _header(
         svg,
@@ -232,22 +232,28 @@ def realised_pct_chart(period: Period, report: DepartmentReport) -> Chart:
 # (b) Year-end forecast against budget per service area, net ---------------------------------
 
 
-def forecast_series(period: Period) -> tuple[tuple[str, str, str], ...]:
-    """(series, legend label, colour) of the forecast chart."""
-    return (
+def _operating_plan(report: ScopePart) -> list[BindingFollowUp]:
+    return [f for f in report.follow_up if f.binding_level == "operating_plan"]
+
+
+def forecast_series(period: Period, report: ScopePart) -> tuple[tuple[str, str, str], ...]:
+    """(series, legend label, colour) of the forecast chart: the controllers' own forecast
+    only where the units give one."""
+    series = [
         ("budget_net", f"TA {period.fiscal_year} + muutokset", "#4a4a4a"),
         ("forecast_linear_net", "Ennuste, lineaarinen", "#2f6f9f"),
         ("forecast_seasonal_net", f"Ennuste, kausivaihtelu {period.prior_year} mukaan", "#9cc3e4"),
-    )
+    ]
+    if any(f.forecast_net is not None for f in _operating_plan(report)):
+        series.append(("forecast_net", "Ennuste, yksikön arvio", "#c8702a"))
+    return tuple(series)
 
 
-def forecast_points(period: Period, report: DepartmentReport) -> tuple[Point, ...]:
-    """Each service area's net budget and its two whole-year forecasts, in euros."""
+def forecast_points(period: Period, report: ScopePart) -> tuple[Point, ...]:
+    """Each service area's bound net budget and its whole-year forecasts, in euros."""
     points = []
-    for follow_up in report.follow_up:
-        if follow_up.binding_level != "operating_plan":
-            continue
-        for series, _, _ in forecast_series(period):
+    for follow_up in _operating_plan(report):
+        for series, _, _ in forecast_series(period, report):
             points.append(
                 Point(
                     key=follow_up.org.org_code,
@@ -259,15 +265,16 @@ def forecast_points(period: Period, report: DepartmentReport) -> tuple[Point, ..
     return tuple(points)
 
 
-def forecast_chart(period: Period, report: DepartmentReport) -> Chart:
+def forecast_chart(period: Period, report: ScopePart) -> Chart:
     points = forecast_points(period, report)
-    series = forecast_series(period)
+    series = forecast_series(period, report)
+    bound = " / ".join(dict.fromkeys(f.bound_label.lower() for f in _operating_plan(report)))
     title = "Vuosiennuste ja talousarvio palvelualueittain, netto (euroa)"
     svg = Svg(WIDTH, 0, "forecast", title)
     top = _header(
         svg,
         title,
-        f"{report.department.name}: toimintakate 1-12/{period.fiscal_year}, euroa; negatiivinen "
+        f"{report.unit.name}: {bound} 1-12/{period.fiscal_year}, euroa; negatiivinen "
         "= menot ylittävät tulot. Punainen: ennuste ylittää talousarvion.",
     )
     top = _legend(svg, top, [(label, colour) for _, label, colour in series])

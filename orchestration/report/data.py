@@ -3,38 +3,52 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from orchestration.ingest.contracts import MEASURES
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.report.model import (
+    DEFAULT_COLUMNS,
     BindingFollowUp,
-    DepartmentReport,
     Figures,
+    ForecastAccuracy,
+    ForecastReason,
     Goal,
     GoalStatusCount,
     InvestmentProject,
     InvestmentTable,
+    ItemFigures,
     MunicipalitySummary,
     OrgUnit,
     Period,
+    PrintedMeasure,
     ReportData,
+    ScopePart,
     SummaryRow,
     TableLine,
 )
+from orchestration.report.numbers import percentage
 
-FIGURE_COLUMNS = (
+# The figures a fact row carries for every item: the base measures of contracts.MEASURES,
+# each also as <measure>_external; the other measures are derived from them.
+BASE_MEASURES = (
     "prior_year_actual",
     "prior_year_same_period_actual",
+    "prior_year_budget",
+    "original_budget",
+    "budget_changes",
     "budget",
     "actual",
-    "remaining",
-    "realised_pct",
+    "forecast",
 )
-_FIGURES_SQL = ", ".join(FIGURE_COLUMNS)
+_FACT_SQL = ", ".join(f"f.{m}, f.{m}_external" for m in BASE_MEASURES)
+ITEMS = ("external", "internal")
+STATEMENTS = ("operating", "budget_binding", "investment")
 
 
 class ReportError(Exception):
@@ -50,8 +64,148 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
-def _figures(row: Row) -> Figures:
-    return Figures(**{column: row[column] for column in FIGURE_COLUMNS})
+def _difference(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if a is None or b is None else a - b
+
+
+def _percent(
+    numerator: Decimal | None,
+    denominator: Decimal | None,
+    decimals: int,
+    without_denominator: Decimal | None,
+) -> Decimal | None:
+    """A realised % as the marts define it: 0 on a zero budget (and the realised % of a
+    line without a budget, `without_denominator`), rounded as the column is printed."""
+    if denominator is None:
+        return without_denominator
+    if denominator == 0:
+        return Decimal(0).quantize(Decimal(1).scaleb(-decimals))
+    if numerator is None:
+        return None
+    return percentage(numerator, denominator, decimals)
+
+
+def _base(row: Row, item: str) -> dict[str, Decimal | None]:
+    """The base figures of a fact row for all items, the external or the internal ones
+    (internal = all - external; none where the figures are not split)."""
+    if item == "all":
+        return {m: row[m] for m in BASE_MEASURES}
+    external = {m: row[f"{m}_external"] for m in BASE_MEASURES}
+    if item == "external":
+        return external
+    return {m: _difference(row[m], external[m]) for m in BASE_MEASURES}
+
+
+def _figures(base: dict[str, Decimal | None], columns: tuple[PrintedMeasure, ...]) -> Figures:
+    """A row's figures; the percentages to the decimals of their printed columns (one
+    decimal, as the marts, where not printed)."""
+    decimals = {c.measure: c.decimals for c in columns if c.is_percent}
+    budget, actual = base["budget"], base["actual"]
+    return Figures(
+        prior_year_actual=base["prior_year_actual"],
+        prior_year_same_period_actual=base["prior_year_same_period_actual"],
+        budget=budget,
+        actual=actual,
+        remaining=_difference(budget, actual),
+        realised_pct=_percent(
+            actual, budget, decimals.get("realised_pct", 1), without_denominator=Decimal("0.0")
+        ),
+        prior_year_budget=base["prior_year_budget"],
+        prior_year_realised_pct=_percent(
+            base["prior_year_same_period_actual"],
+            base["prior_year_budget"],
+            decimals.get("prior_year_realised_pct", 1),
+            without_denominator=None,
+        ),
+        original_budget=base["original_budget"],
+        budget_changes=base["budget_changes"],
+        variance=_difference(actual, budget),
+        forecast=base["forecast"],
+        forecast_variance=_difference(base["forecast"], budget),
+    )
+
+
+@dataclass(frozen=True)
+class Printed:
+    """What the delivery's report printed (marts.fct_control_total_reconciliation): per
+    statement and unit the lines printed as totals (item all) and the lines printed with
+    their external / internal items, and per statement its columns."""
+
+    lines: dict[tuple[str, str], tuple[str, ...]]  # (statement, org_code) -> line codes
+    items: dict[tuple[str, str, str], tuple[str, ...]]  # (statement, org, line) -> items
+    columns: dict[str, tuple[PrintedMeasure, ...]]
+
+    def lines_of(self, statement: str, org_code: str) -> tuple[str, ...] | None:
+        """The lines a unit's table of the statement prints; None: the lines with figures
+        (the delivery printed none of the statement's lines as totals but some of their
+        items, or printed nothing at all); () leaves the table out."""
+        if any(s == statement for s, _ in self.lines):
+            return self.lines.get((statement, org_code), ())
+        if not self.columns or any(s == statement for s, _, _ in self.items):
+            return None
+        return ()
+
+    def items_of(self, statement: str, org_code: str, line_code: str) -> tuple[str, ...]:
+        return self.items.get((statement, org_code, line_code), ())
+
+    def columns_of(self, statement: str) -> tuple[PrintedMeasure, ...]:
+        return self.columns.get(statement) or DEFAULT_COLUMNS
+
+
+def _printed(
+    con: duckdb.DuckDBPyConnection, period: Period, municipality: str, scopes: list[str]
+) -> Printed:
+    where = (
+        "from marts.fct_control_total_reconciliation where reporting_period = ? "
+        "and municipality_code = ? and list_contains(?, scope_code) "
+    )
+    params = [period.reporting_period, municipality, scopes]
+    lines: dict[tuple[str, str], list[str]] = defaultdict(list)
+    items: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for r in _rows(
+        con,
+        f"select distinct statement, org_code, line_code, item {where}"
+        "order by statement, org_code, line_code, item",
+        params,
+    ):
+        if r["item"] == "all":
+            lines[(r["statement"], r["org_code"])].append(r["line_code"])
+        else:
+            items[(r["statement"], r["org_code"], r["line_code"])].append(r["item"])
+    # A column is printed in one unit and precision; should the scopes of a summary differ,
+    # the unit most of its figures are printed in (on a tie, the finer one).
+    chosen: dict[tuple[str, str], PrintedMeasure] = {}
+    for r in _rows(
+        con,
+        "select statement, measure, printed_unit, max(printed_decimals) as decimals, "
+        f"count(*) as figures {where}group by all order by figures, printed_unit desc",
+        params,
+    ):
+        chosen[(r["statement"], r["measure"])] = PrintedMeasure(
+            r["measure"], r["printed_unit"], r["decimals"]
+        )
+    # A table prints its amounts of one unit at one precision. printed_decimals counts no
+    # trailing zeros, so a column of whole thousands printed beside tenths (480,0 beside
+    # 2 110,7) reads as whole: the table's most decimals in the unit are its precision.
+    precision: dict[tuple[str, str], int] = defaultdict(int)
+    for (statement, _), column in chosen.items():
+        if not column.is_percent:
+            key = (statement, column.unit)
+            precision[key] = max(precision[key], column.decimals)
+    columns = {
+        statement: tuple(
+            replace(c, decimals=c.decimals if c.is_percent else precision[(statement, c.unit)])
+            for m in MEASURES
+            if (c := chosen.get((statement, m)))
+        )
+        for statement in STATEMENTS
+        if any(s == statement for s, _ in chosen)
+    }
+    return Printed(
+        lines={key: tuple(codes) for key, codes in lines.items()},
+        items={key: tuple(i for i in ITEMS if i in found) for key, found in items.items()},
+        columns=columns,
+    )
 
 
 def _period(con: duckdb.DuckDBPyConnection, reporting_period: str | None) -> Period:
@@ -104,100 +258,102 @@ def _org_units(
     }
 
 
-def _leaf_section_headings(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Leaf line -> heading of its subtotal, for subtotals printed after leaves only.
-
-    The report prints TOIMINTATUOTOT before the income leaves and the subtotal Toimintatuotot
-    after them; a subtotal with subtotals below it (TOIMINTAKATE) has no such heading.
-    """
-    lines = _rows(
-        con,
-        "select line_code, name_fi, line_type, parent_code from marts.dim_report_lines "
-        "where statement = 'operating'",
-    )
-    children: dict[str, list[Row]] = defaultdict(list)
-    for line in lines:
-        if line["parent_code"]:
-            children[line["parent_code"]].append(line)
-    headings = {}
-    for line in lines:
-        below = children.get(line["line_code"], [])
-        if below and all(child["line_type"] == "leaf" for child in below):
-            for child in below:
-                headings[child["line_code"]] = line["name_fi"].upper()
-    return headings
+def _parents(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str | None]:
+    """(statement, line_code) -> parent line in the report hierarchy."""
+    return {
+        (r["statement"], r["line_code"]): r["parent_code"]
+        for r in _rows(con, "select statement, line_code, parent_code from marts.dim_report_lines")
+    }
 
 
-def _table_line(row: Row, section_heading: str | None = None) -> TableLine:
-    return TableLine(
-        line_code=row["line_code"],
-        name=row["name_fi"],
-        line_type=row["line_type"],
-        sort_order=row["sort_order"],
-        normal_sign=row["normal_sign"],
-        figures=_figures(row),
-        section_heading=section_heading,
-    )
+# The fact rows of one unit's table of a statement, each line with its name and place.
+_FACT_ROWS = {
+    "operating": "from marts.fct_budget_vs_actual f join marts.dim_report_lines l "
+    "on l.statement = 'operating' and l.line_code = f.line_code ",
+    # TULOT / MENOT / NETTO: the council-approved lines, each the same as an operating line.
+    "budget_binding": "from marts.dim_report_lines l join marts.fct_budget_vs_actual f "
+    "on l.statement = 'budget_binding' and f.line_code = l.same_as_line ",
+    "investment": "from marts.fct_investments f join marts.dim_report_lines l "
+    "on l.statement = 'investment' and l.line_code = f.line_code ",
+}
 
 
-def _statement(
-    con: duckdb.DuckDBPyConnection,
-    period: Period,
-    municipality: str,
-    org_code: str,
-    headings: dict[str, str],
-    lines: tuple[str, ...] = (),
-) -> tuple[TableLine, ...]:
-    rows = _rows(
-        con,
-        f"select f.line_code, l.name_fi, f.line_type, f.sort_order, l.normal_sign, {_FIGURES_SQL} "
-        "from marts.fct_budget_vs_actual f join marts.dim_report_lines l "
-        "on l.statement = 'operating' and l.line_code = f.line_code "
-        "where f.reporting_period = ? and f.municipality_code = ? and f.org_code = ? "
-        + ("and list_contains(?, f.line_code) " if lines else "")
-        + "order by f.sort_order",
-        [period.reporting_period, municipality, org_code, *([list(lines)] if lines else [])],
-    )
-    table, headed = [], set()
-    for r in rows:
-        heading = headings.get(r["line_code"])
-        if heading in headed:
-            heading = None
-        elif heading:
-            headed.add(heading)
-        table.append(_table_line(r, section_heading=heading))
-    return tuple(table)
+@dataclass(frozen=True)
+class TableReader:
+    """Reads the budget tables of the report's units: the lines the delivery printed."""
 
+    con: duckdb.DuckDBPyConnection
+    period: Period
+    municipality: str
+    printed: Printed
+    parents: dict[tuple[str, str], str | None]
 
-def _binding_lines(
-    con: duckdb.DuckDBPyConnection, period: Period, municipality: str, org_code: str
-) -> tuple[TableLine, ...]:
-    """TULOT / MENOT / NETTO: the council-approved lines, each the same as an operating line."""
-    rows = _rows(
-        con,
-        f"select b.line_code, b.name_fi, b.line_type, b.sort_order, b.normal_sign, {_FIGURES_SQL} "
-        "from marts.dim_report_lines b join marts.fct_budget_vs_actual f "
-        "on f.line_code = b.same_as_line "
-        "where b.statement = 'budget_binding' and f.reporting_period = ? "
-        "and f.municipality_code = ? and f.org_code = ? order by b.sort_order",
-        [period.reporting_period, municipality, org_code],
-    )
-    return tuple(_table_line(r) for r in rows)
+    def table(
+        self, statement: str, org_code: str, lines: tuple[str, ...] | None
+    ) -> tuple[TableLine, ...]:
+        """The unit's lines of the statement in the report's order (lines None: every line
+        with figures), with the items printed under them; operating tables with the
+        headings of their sections."""
+        rows = _rows(
+            self.con,
+            "select l.line_code, l.name_fi, l.sort_order, l.normal_sign, "
+            f"{_FACT_SQL} {_FACT_ROWS[statement]}"
+            "where f.reporting_period = ? and f.municipality_code = ? and f.org_code = ? "
+            "order by l.sort_order",
+            [self.period.reporting_period, self.municipality, org_code],
+        )
+        if lines is not None:
+            rows = [r for r in rows if r["line_code"] in lines]
+        shown = [r["line_code"] for r in rows]
+        above = {code: self._printed_parent(statement, code, shown) for code in shown}
+        with_lines_below = {parent for parent in above.values() if parent}
+        headings = self._section_headings(rows, above) if statement == "operating" else {}
+        columns = self.printed.columns_of(statement)
+        return tuple(
+            TableLine(
+                line_code=r["line_code"],
+                name=r["name_fi"],
+                line_type="subtotal" if r["line_code"] in with_lines_below else "leaf",
+                sort_order=r["sort_order"],
+                normal_sign=r["normal_sign"],
+                figures=_figures(_base(r, "all"), columns),
+                section_headings=headings.get(r["line_code"], ()),
+                items=tuple(
+                    ItemFigures(item, _figures(_base(r, item), columns))
+                    for item in self.printed.items_of(statement, org_code, r["line_code"])
+                ),
+            )
+            for r in rows
+        )
 
+    def _printed_parent(self, statement: str, line_code: str, shown: list[str]) -> str | None:
+        """The nearest line above this one in the hierarchy that the table prints too."""
+        parent = self.parents.get((statement, line_code))
+        while parent and parent not in shown:
+            parent = self.parents.get((statement, parent))
+        return parent
 
-def _investment_lines(
-    con: duckdb.DuckDBPyConnection, period: Period, municipality: str, org_code: str
-) -> tuple[TableLine, ...]:
-    rows = _rows(
-        con,
-        f"select f.line_code, l.name_fi, l.line_type, l.sort_order, l.normal_sign, {_FIGURES_SQL} "
-        "from marts.fct_investments f join marts.dim_report_lines l "
-        "on l.statement = 'investment' and l.line_code = f.line_code "
-        "where f.reporting_period = ? and f.municipality_code = ? and f.org_code = ? "
-        "order by l.sort_order",
-        [period.reporting_period, municipality, org_code],
-    )
-    return tuple(_table_line(r) for r in rows)
+    @staticmethod
+    def _section_headings(
+        rows: list[Row], above: dict[str, str | None]
+    ) -> dict[str, tuple[str, ...]]:
+        """Line -> headings printed before it, from the lines printed: a subtotal of income
+        or of expenses printed after lines of its own is headed before the first of them
+        (TOIMINTATUOTOT before Myyntituotot), nested ones outermost first; a net line
+        (TOIMINTAKATE) is a result, not a section."""
+        by_code = {r["line_code"]: r for r in rows}
+        headings: dict[str, list[str]] = defaultdict(list)
+        started: set[str] = set()
+        for r in rows:  # in the report's order: a subtotal's lines come before it
+            chain, parent = [], above[r["line_code"]]
+            while parent:
+                chain.insert(0, parent)
+                parent = above[parent]
+            for section in chain:
+                if section not in started and by_code[section]["normal_sign"] != 0:
+                    started.add(section)
+                    headings[r["line_code"]].append(by_code[section]["name_fi"].upper())
+        return {code: tuple(texts) for code, texts in headings.items()}
 
 
 def _investment_projects(
@@ -229,25 +385,97 @@ def _follow_up(
         r["org_code"]: r
         for r in _rows(
             con,
-            "select org_code, binding_level, budget_net, actual_net, forecast_linear_net, "
-            "forecast_seasonal_net, realised_pct from marts.fct_binding_level_follow_up "
-            "where reporting_period = ? and municipality_code = ?",
+            "select f.org_code, f.binding_level, f.budget_net, f.actual_net, "
+            "f.forecast_linear_net, f.forecast_seasonal_net, f.realised_pct, "
+            "f.bound_line_code, coalesce(l.name_fi, f.bound_line_code) as bound_line_name, "
+            "f.bound_items, f.forecast_net, f.forecast_variance, f.is_forecast_over_budget "
+            "from marts.fct_binding_level_follow_up f left join marts.dim_report_lines l "
+            "on l.statement = 'operating' and l.line_code = f.bound_line_code "
+            "where f.reporting_period = ? and f.municipality_code = ?",
             [period.reporting_period, municipality],
         )
     }
     return tuple(
         BindingFollowUp(
-            org=unit,
-            binding_level=rows[unit.org_code]["binding_level"],
-            budget_net=rows[unit.org_code]["budget_net"],
-            actual_net=rows[unit.org_code]["actual_net"],
-            forecast_linear_net=rows[unit.org_code]["forecast_linear_net"],
-            forecast_seasonal_net=rows[unit.org_code]["forecast_seasonal_net"],
-            realised_pct=rows[unit.org_code]["realised_pct"],
+            org=unit, **{k: v for k, v in rows[unit.org_code].items() if k != "org_code"}
         )
         for unit in units
         if unit.org_code in rows
     )
+
+
+def _forecast_reasons(
+    con: duckdb.DuckDBPyConnection, period: Period, municipality: str, units: list[OrgUnit]
+) -> dict[str, tuple[ForecastReason, ...]]:
+    """The controllers' reasons for the forecasts made at this follow-up, per unit."""
+    reasons: dict[str, list[ForecastReason]] = defaultdict(list)
+    for r in _rows(
+        con,
+        "select f.org_code, f.line_code, coalesce(l.name_fi, f.line_code) as line_name, "
+        "f.item, f.forecast, trim(f.forecast_reason) as reason from marts.fct_forecasts f "
+        "left join marts.dim_report_lines l "
+        "on l.statement = 'operating' and l.line_code = f.line_code "
+        "where f.reporting_period = ? and f.municipality_code = ? and list_contains(?, f.org_code) "
+        "and trim(coalesce(f.forecast_reason, '')) <> '' "
+        "order by f.org_code, l.sort_order, f.item",
+        [period.reporting_period, municipality, [u.org_code for u in units]],
+    ):
+        reasons[r["org_code"]].append(ForecastReason(**r))
+    return {code: tuple(found) for code, found in reasons.items()}
+
+
+FORECAST_KINDS = ("controllers", "linear", "seasonal")
+
+
+def _accuracy(
+    con: duckdb.DuckDBPyConnection, period: Period, municipality: str, units: list[OrgUnit]
+) -> dict[str, tuple[ForecastAccuracy, ...]]:
+    """Per unit, how the forecasts of its bound line came out in its latest year closed
+    by this follow-up: only what was known at the period reported (the outturn's period
+    not after it)."""
+    rows = _rows(
+        con,
+        "select a.org_code, a.reporting_period, a.fiscal_year, a.reporting_month, "
+        "a.forecast_kind, a.forecast_value, a.budget, a.outturn, a.forecast_error, "
+        "a.forecast_error_pct, a.is_closer_than_budget "
+        "from marts.fct_forecast_accuracy a join marts.fct_binding_level_follow_up b "
+        "on b.reporting_period = ? and b.municipality_code = a.municipality_code "
+        "and b.org_code = a.org_code and b.bound_line_code = a.line_code "
+        "where a.municipality_code = ? and list_contains(?, a.org_code) "
+        "and a.fiscal_year < ? and a.outturn_period <= ? "
+        "order by a.org_code, a.reporting_period",
+        [
+            period.reporting_period,
+            municipality,
+            [u.org_code for u in units],
+            period.fiscal_year,
+            period.reporting_period,
+        ],
+    )
+    latest: dict[str, int] = {}
+    for r in rows:
+        latest[r["org_code"]] = max(latest.get(r["org_code"], r["fiscal_year"]), r["fiscal_year"])
+    accuracy: dict[str, list[ForecastAccuracy]] = defaultdict(list)
+    rows.sort(key=lambda r: (r["reporting_period"], FORECAST_KINDS.index(r["forecast_kind"])))
+    for r in rows:
+        if r["fiscal_year"] != latest[r["org_code"]]:
+            continue
+        accuracy[r["org_code"]].append(
+            ForecastAccuracy(
+                org_code=r["org_code"],
+                fiscal_year=r["fiscal_year"],
+                reporting_period=r["reporting_period"],
+                period_label_fi=f"1-{r['reporting_month']}/{r['fiscal_year']}",
+                forecast_kind=r["forecast_kind"],
+                forecast_value=r["forecast_value"],
+                budget=r["budget"],
+                outturn=r["outturn"],
+                forecast_error=r["forecast_error"],
+                forecast_error_pct=r["forecast_error_pct"],
+                is_closer_than_budget=r["is_closer_than_budget"],
+            )
+        )
+    return {code: tuple(found) for code, found in accuracy.items()}
 
 
 def _split(text: str | None, separator: str) -> tuple[str, ...]:
@@ -329,44 +557,48 @@ def _projects_of(
     return tuple(p for p in projects if belongs(p.org_code))
 
 
-def _department_report(
-    con: duckdb.DuckDBPyConnection,
-    period: Period,
-    municipality: str,
-    department: OrgUnit,
+def _scope_part(
+    tables: TableReader,
+    unit: OrgUnit,
     units: dict[str, OrgUnit],
     projects: tuple[InvestmentProject, ...],
     goals: tuple[Goal, ...],
     narratives: dict[tuple[str, str], tuple[str, ...]],
-) -> DepartmentReport:
-    service_areas = tuple(
-        u
-        for u in units.values()
-        if u.parent_org_code == department.org_code and u.org_level == "service_area"
-    )
-    members = [department, *service_areas]
+) -> ScopePart:
+    """The scope unit and its child units, each with the tables the delivery printed."""
+    con, period, municipality = tables.con, tables.period, tables.municipality
+    sections = tuple(u for u in units.values() if u.parent_org_code == unit.org_code)
+    members = [unit, *sections]
     codes = {u.org_code for u in members}
-    headings = _leaf_section_headings(con)
-    statements = {
-        u.org_code: _statement(con, period, municipality, u.org_code, headings) for u in members
-    }
+    printed = tables.printed
+
+    def table(statement: str, member: OrgUnit) -> tuple[TableLine, ...]:
+        lines = printed.lines_of(statement, member.org_code)
+        if lines is None and statement == "budget_binding" and member is not unit:
+            return ()  # not known to be printed: the scope unit's only, as the seed's
+        return tables.table(statement, member.org_code, lines)
+
+    statements = {u.org_code: table("operating", u) for u in members}
+    binding = {u.org_code: table("budget_binding", u) for u in members}
     investments = {}
-    for unit in [*service_areas, department]:
-        lines = _investment_lines(con, period, municipality, unit.org_code)
+    for member in [*sections, unit]:
+        lines = table("investment", member)
         if not lines:
             continue
-        owned = () if unit is department else _projects_of(unit, projects, units)
-        investments[unit.org_code] = InvestmentTable(org=unit, lines=lines, projects=owned)
-    return DepartmentReport(
-        department=department,
-        board=units.get(department.parent_org_code or ""),
-        service_areas=service_areas,
+        owned = () if member is unit else _projects_of(member, projects, units)
+        investments[member.org_code] = InvestmentTable(org=member, lines=lines, projects=owned)
+    return ScopePart(
+        unit=unit,
+        parent=units.get(unit.parent_org_code or ""),
+        sections=sections,
         statements={code: lines for code, lines in statements.items() if lines},
-        binding_lines=_binding_lines(con, period, municipality, department.org_code),
+        binding_lines={code: lines for code, lines in binding.items() if lines},
         follow_up=_follow_up(con, period, municipality, members),
         investments=investments,
         goals=tuple(g for g in goals if codes.intersection(g.org_codes)),
         narratives={key: texts for key, texts in narratives.items() if key[0] in codes},
+        forecast_reasons=_forecast_reasons(con, period, municipality, members),
+        accuracy=_accuracy(con, period, municipality, members),
     )
 
 
@@ -446,29 +678,28 @@ def _choose(
     return ReportScope(municipalities[0], None, tuple(s for _, s in scopes))
 
 
+SUMMARY_LINES = ("toimintatuotot", "toimintakulut", "toimintakate")
+
+
 def _summary(
-    con: duckdb.DuckDBPyConnection,
-    period: Period,
-    municipality: OrgUnit,
-    scope_units: list[OrgUnit],
+    tables: TableReader, municipality: OrgUnit, scope_units: list[OrgUnit]
 ) -> MunicipalitySummary:
-    lines = ("toimintatuotot", "toimintakulut", "toimintakate")
     rows = [
-        SummaryRow(unit, _statement(con, period, municipality.org_code, unit.org_code, {}, lines))
+        SummaryRow(unit, tables.table("operating", unit.org_code, SUMMARY_LINES))
         for unit in scope_units
     ]
     rows.append(
         SummaryRow(
             municipality,
-            _statement(con, period, municipality.org_code, municipality.org_code, {}, lines),
+            tables.table("operating", municipality.org_code, SUMMARY_LINES),
             is_total=True,
         )
     )
     completeness = _rows(
-        con,
+        tables.con,
         "select completeness_label_fi, missing_scope_codes from marts.fct_delivery_completeness "
         "where reporting_period = ? and municipality_code = ? and org_code = ?",
-        [period.reporting_period, municipality.org_code, municipality.org_code],
+        [tables.period.reporting_period, municipality.org_code, municipality.org_code],
     )
     label = completeness[0]["completeness_label_fi"] if completeness else ""
     missing = _split(completeness[0]["missing_scope_codes"], ",") if completeness else ()
@@ -518,15 +749,6 @@ def _load(con: duckdb.DuckDBPyConnection, period: Period, chosen: ReportScope) -
     municipality = chosen.municipality
     units = _org_units(con, period, municipality)
     scopes = list(chosen.scopes)
-    in_scope = {
-        r["org_code"]
-        for r in _rows(
-            con,
-            "select org_code from marts.dim_org_units where reporting_period = ? "
-            "and municipality_code = ? and list_contains(?, scope_code)",
-            [period.reporting_period, municipality, scopes],
-        )
-    }
     booked = {
         r["org_code"]
         for r in _rows(
@@ -536,28 +758,27 @@ def _load(con: duckdb.DuckDBPyConnection, period: Period, chosen: ReportScope) -
             [period.reporting_period, municipality],
         )
     }
-    departments = [
-        u
-        for u in units.values()
-        if u.org_level == "department" and u.org_code in booked and u.org_code in in_scope
-    ]
-    if not departments:
+    # A scope is a department, a board of departments or the municipality itself.
+    scope_units = [u for u in units.values() if u.org_code in scopes and u.org_code in booked]
+    if not scope_units:
         raise ReportError(
-            f"no department of {municipality} has figures for {period.reporting_period}"
-            + (f" in the scope {chosen.scope}" if chosen.scope else "")
+            f"no scope of {municipality} has figures for {period.reporting_period}"
+            + (f" (scope {chosen.scope})" if chosen.scope else "")
         )
+    printed = _printed(con, period, municipality, scopes)
+    tables = TableReader(con, period, municipality, printed, _parents(con))
     projects = _investment_projects(con, period, municipality, scopes)
     goals = _goals(con, period, municipality, scopes)
     narratives = _narratives(con, period, municipality)
     summary = None
     if chosen.scope is None:
-        summary = _summary(con, period, units[municipality], [units[s] for s in scopes])
+        summary = _summary(tables, units[municipality], scope_units)
     return ReportData(
         period=period,
-        departments=tuple(
-            _department_report(con, period, municipality, d, units, projects, goals, narratives)
-            for d in departments
+        parts=tuple(
+            _scope_part(tables, unit, units, projects, goals, narratives) for unit in scope_units
         ),
+        columns={statement: printed.columns_of(statement) for statement in STATEMENTS},
         goal_status=_goal_status(con, period, municipality, scopes),
         municipality=units.get(municipality),
         scope_code=chosen.scope,

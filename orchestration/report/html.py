@@ -46,6 +46,8 @@ table.budget tbody tr { border-bottom: 1px solid #e3e6ea; }
 table.budget tr.subtotal td { font-weight: bold; border-top: 1px solid #8a9bb0; }
 table.budget tr.section td { font-weight: bold; font-size: 8pt; color: #1f3b57;
                              padding-top: 2mm; }
+table.budget tr.item td { font-style: italic; color: #444; }
+table.budget tr.item td:first-child { padding-left: 5mm; }
 table.goals { font-size: 8pt; }
 table.goals td { border: 1px solid #c8d0da; }
 table.goals td strong { display: block; margin-bottom: 1mm; }

@@ -61,3 +61,20 @@ def format_decimal(value: Decimal | None, step: Decimal = ONE_DECIMAL) -> str:
 def format_percent(value: Decimal | None) -> str:
     """Realised % as printed: one decimal, no unit (the column heading carries the %)."""
     return format_decimal(value)
+
+
+def format_amount(value: Decimal | None, unit: str, decimals: int) -> str:
+    """Euros in the unit ('1' or '1000') and with the decimals a column is printed in:
+    -84 050 091 in euros, -84 050,1 in thousands with one decimal."""
+    if value is None:
+        return ""
+    return format_decimal(value / int(unit), Decimal(1).scaleb(-decimals))
+
+
+def percentage(numerator: Decimal, denominator: Decimal, decimals: int) -> Decimal:
+    """numerator / denominator x 100 rounded to `decimals`, as the marts and the printed
+    reports compute it: divided in binary floating point, the product with 10^decimals
+    rounded half away from zero (DuckDB's round), so that 2 030 / 4 000 gives 50,7."""
+    scaled = float(numerator) / float(denominator) * 100 * 10**decimals
+    step = Decimal(1).scaleb(-decimals)
+    return round_half_away(Decimal(scaled)).scaleb(-decimals).quantize(step)

@@ -150,10 +150,13 @@ def _row_style(row: Row, size: float) -> FontFace | None:
     if row.style in ("subtotal", "section"):
         fill = SUBTOTAL_FILL if row.style == "subtotal" else None
         return FontFace(emphasis="BOLD", size_pt=size, fill_color=fill)
+    if row.style == "item":  # a line's external / internal items, under the line
+        return FontFace(emphasis="ITALICS", size_pt=size)
     return None
 
 
 CELL_PADDING = (0.8, 1.2)  # mm: top/bottom, left/right
+ITEM_INDENT = "\u2003"  # an em space: the items of a line are indented under it
 
 
 def _wrapped(pdf: ReportPDF, text: str, width: float, line_height: float) -> list[str]:
@@ -227,8 +230,10 @@ def _table(pdf: ReportPDF, table: Table) -> None:
         for row in rows:
             pdf_row = pdf_table.row()
             style = _row_style(row, size)
-            for cell in row.cells:
+            for index, cell in enumerate(row.cells):
                 text = _cell_text(cell, markdown=is_goals)
+                if row.style == "item" and index == 0:
+                    text = ITEM_INDENT + text
                 if cell.status:
                     fill = STATUS_FILLS.get(cell.status)
                     cell_style = FontFace(emphasis="BOLD", size_pt=size, fill_color=fill)

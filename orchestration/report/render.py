@@ -34,7 +34,7 @@ def report_stem(data: ReportData) -> str:
 
 
 def _footer(data: ReportData) -> str:
-    names = ", ".join(d.department.name for d in data.departments)
+    names = ", ".join(part.unit.name for part in data.parts)
     return f"{report_title(data.period).capitalize()} – {names}"
 
 
