@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the definitions load only once the session's dbt manifest i
 # runs a long module it was given last.
 LONGEST_MODULES = (
     "test_account_ledger.py",
+    "test_report_formats.py",
     "test_faults_kill.py",
     "test_scopes.py",
     "test_safe_runs.py",

@@ -238,6 +238,7 @@ def move_to_period(folder: Path, period: str) -> Path:
     folder.rename(target)
     return target
 
+
 # Deliveries written from public report formats (tests/deliveries/README.md): a city's
 # income statement, a department's budget changes and forecasts, a board's TULOT / MENOT,
 # a department split into external and internal items.
@@ -248,4 +249,3 @@ FORMATS = {
     "board": FORMATS_DIR / "board_income_expenses" / "2024-05",
     "external_internal": FORMATS_DIR / "external_internal" / "2024-08",
 }
-

@@ -79,10 +79,10 @@ def test_the_sensor_starts_one_run_per_complete_delivery(inbox: Path):
 
 def test_the_sensor_waits_for_a_complete_settled_readable_set(inbox: Path):
     q1 = deliver(inbox, "2023-03")
-    (q1 / "investments.csv").unlink()
+    (q1 / "control_totals.csv").unlink()
     age(q1)
     assert _evaluate()[0] == []  # a required extract is missing
-    shutil.copy(DEFAULT_DELIVERY_DIR / "investments.csv", q1 / "investments.csv")
+    shutil.copy(DEFAULT_DELIVERY_DIR / "control_totals.csv", q1 / "control_totals.csv")
     assert _evaluate()[0] == []  # just written: perhaps still being copied
     age(q1)
     (q1 / "goals.csv").write_bytes(b"")
@@ -241,7 +241,14 @@ def test_two_quarters_through_the_inbox_and_a_restatement_replaces_only_its_figu
     _execute(requests, published)
     after = _figures(published)
     changed = {k for k in after if after[k][:-1] != after_q2[k][:-1]}
-    chain = {"avustukset", "toimintakulut", "toimintakate", "vuosikate", "tilikauden_tulos"}
+    chain = {
+        "avustukset",
+        "toimintakulut",
+        "toimintakate",
+        "vuosikate",
+        "tilikauden_tulos",
+        "tilikauden_ylijaama",
+    }
     assert changed == {
         ("2023-03", org, line) for org in ("VIRE", "HYTO", "HYLA", "HEINOLA") for line in chain
     }
@@ -302,4 +309,4 @@ def test_the_published_file_opens_in_older_duckdb_and_marts_are_in_parquet(
         rows = con.execute(
             f"select count(*) from read_parquet('{parquet / 'fct_budget_vs_actual.parquet'}')"
         ).fetchall()[0][0]
-    assert rows == marts["fct_budget_vs_actual"] == 120
+    assert rows == marts["fct_budget_vs_actual"] == 127

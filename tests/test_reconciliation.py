@@ -279,7 +279,9 @@ def test_each_report_format_is_reconciled_at_the_precision_it_prints(
         "tilikauden_tulos",
         "tilikauden_ylijaama",
     }
-    by_figure = {(org, line, measure, item): rest for org, line, measure, item, *rest in rows}
+    by_figure = {
+        (org, line, measure, item): tuple(rest) for org, line, measure, item, *rest in rows
+    }
     # 200 euros off a figure printed to 100 euros (thousands, one decimal)
     expected, computed, tolerance, _ = by_figure[
         ("KASOP", "toimintakate", "forecast_variance", "all")

@@ -52,7 +52,12 @@ computed as (
     {% set item_loop = loop %}
     {% for measure in ledger_measures() %}
     select
-        reporting_period, municipality_code, statement, org_code, line_code, leaf_rows,
+        reporting_period,
+        municipality_code,
+        statement,
+        org_code,
+        line_code,
+        leaf_rows,
         '{{ item }}' as item,
         '{{ measure }}' as measure,
         cast({{ pattern.format(m=measure) }} as {{ amount_type() }}) as computed_value,
@@ -68,10 +73,18 @@ computed as (
     {% for measure, (minuend, subtrahend) in differences.items() %}
     -- {{ measure }}: within the tolerances of both figures together
     select
-        reporting_period, municipality_code, statement, org_code, line_code, leaf_rows,
+        reporting_period,
+        municipality_code,
+        statement,
+        org_code,
+        line_code,
+        leaf_rows,
         '{{ item }}' as item,
         '{{ measure }}' as measure,
-        cast({{ pattern.format(m=minuend) }} - {{ pattern.format(m=subtrahend) }} as {{ amount_type() }})
+        cast(
+            {{ pattern.format(m=minuend) }}
+            - {{ pattern.format(m=subtrahend) }} as {{ amount_type() }}
+        )
             as computed_value,
         cast(null as {{ type_double() }}) as computed_ratio,
         {{ items_summed(item, [minuend, subtrahend]) }} as items_summed,
@@ -88,18 +101,26 @@ computed as (
     {% for measure, (numerator, denominator) in ratios.items() %}
     -- {{ measure }}: divided in binary floating point, as the report's spreadsheet does
     select
-        reporting_period, municipality_code, statement, org_code, line_code, leaf_rows,
+        reporting_period,
+        municipality_code,
+        statement,
+        org_code,
+        line_code,
+        leaf_rows,
         '{{ item }}' as item,
         '{{ measure }}' as measure,
         cast(null as {{ amount_type() }}) as computed_value,
         case
             {%- if measure == 'realised_pct' %}
             -- the report prints 0 for a line without a budget
-            when coalesce({{ pattern.format(m=denominator) }}, 0) = 0 then cast(0 as {{ type_double() }})
+            when
+                coalesce({{ pattern.format(m=denominator) }}, 0) = 0
+                then cast(0 as {{ type_double() }})
             {%- else %}
             when {{ pattern.format(m=denominator) }} = 0 then cast(0 as {{ type_double() }})
             {%- endif %}
-            else cast({{ pattern.format(m=numerator) }} as {{ type_double() }})
+            else
+                cast({{ pattern.format(m=numerator) }} as {{ type_double() }})
                 / cast({{ pattern.format(m=denominator) }} as {{ type_double() }}) * 100
         end as computed_ratio,
         1 as items_summed,

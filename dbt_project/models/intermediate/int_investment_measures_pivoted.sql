@@ -29,12 +29,12 @@ pivoted as (
 derived as (
 
     select
-        reporting_period,
-        municipality_code,
-        scope_code,
-        org_code,
-        project_code,
-        line_code,
+        pivoted.reporting_period,
+        pivoted.municipality_code,
+        pivoted.scope_code,
+        pivoted.org_code,
+        pivoted.project_code,
+        pivoted.line_code,
         {{ derive_budgets('pivoted') }}
     from pivoted
 

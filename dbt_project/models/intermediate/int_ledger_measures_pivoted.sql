@@ -95,11 +95,11 @@ pivoted as (
 derived as (
 
     select
-        reporting_period,
-        municipality_code,
-        scope_code,
-        org_code,
-        line_code,
+        pivoted.reporting_period,
+        pivoted.municipality_code,
+        pivoted.scope_code,
+        pivoted.org_code,
+        pivoted.line_code,
         {{ derive_budgets('pivoted') }}
     from pivoted
 

@@ -73,12 +73,26 @@ bound as (
         bound_units.bound_items,
         budget_vs_actual.share_of_year_elapsed,
         periods.reporting_month,
-        {% for measure in ['budget', 'actual', 'forecast', 'prior_year_actual', 'prior_year_same_period_actual'] %}
         case bound_units.bound_items
-            when 'external' then budget_vs_actual.{{ measure }}_external
-            else budget_vs_actual.{{ measure }}
-        end as {{ measure }}{{ "," if not loop.last }}
-        {% endfor %}
+            when 'external' then budget_vs_actual.budget_external
+            else budget_vs_actual.budget
+        end as budget,
+        case bound_units.bound_items
+            when 'external' then budget_vs_actual.actual_external
+            else budget_vs_actual.actual
+        end as actual,
+        case bound_units.bound_items
+            when 'external' then budget_vs_actual.forecast_external
+            else budget_vs_actual.forecast
+        end as forecast,
+        case bound_units.bound_items
+            when 'external' then budget_vs_actual.prior_year_actual_external
+            else budget_vs_actual.prior_year_actual
+        end as prior_year_actual,
+        case bound_units.bound_items
+            when 'external' then budget_vs_actual.prior_year_same_period_actual_external
+            else budget_vs_actual.prior_year_same_period_actual
+        end as prior_year_same_period_actual
     from budget_vs_actual
     inner join periods
         on periods.reporting_period = budget_vs_actual.reporting_period
@@ -98,7 +112,8 @@ nets as (
         {{ realised_pct('bound.actual', 'bound.budget') }} as realised_pct,
         cast(bound.actual - bound.budget * bound.reporting_month / 12.0 as {{ amount_type() }})
             as variance_to_time_proportional_budget,
-        cast(bound.actual * 12.0 / bound.reporting_month as {{ amount_type() }}) as forecast_linear_net,
+        cast(bound.actual * 12.0 / bound.reporting_month as {{ amount_type() }})
+            as forecast_linear_net,
         case
             when coalesce(bound.prior_year_same_period_actual, 0) = 0 then null
             else cast(
@@ -117,24 +132,52 @@ income_and_expenses as (
         budget_vs_actual.reporting_period,
         budget_vs_actual.municipality_code,
         budget_vs_actual.org_code,
-        {% for line, name in [('toimintatuotot', 'income'), ('toimintakulut', 'expenses')] %}
-        {% for measure in ['budget', 'actual'] %}
         sum(
             case
-                when budget_vs_actual.line_code = '{{ line }}' and bound_units.bound_items = 'external'
-                    then budget_vs_actual.{{ measure }}_external
-                when budget_vs_actual.line_code = '{{ line }}' then budget_vs_actual.{{ measure }}
+                when
+                    budget_vs_actual.line_code = 'toimintatuotot'
+                    and bound_units.bound_items = 'external'
+                    then budget_vs_actual.budget_external
+                when budget_vs_actual.line_code = 'toimintatuotot' then budget_vs_actual.budget
             end
-        ) as {{ measure }}_{{ name }}{{ "," if not (loop.last and name == 'expenses') }}
-        {% endfor %}
-        {% endfor %}
+        ) as budget_income,
+        sum(
+            case
+                when
+                    budget_vs_actual.line_code = 'toimintatuotot'
+                    and bound_units.bound_items = 'external'
+                    then budget_vs_actual.actual_external
+                when budget_vs_actual.line_code = 'toimintatuotot' then budget_vs_actual.actual
+            end
+        ) as actual_income,
+        sum(
+            case
+                when
+                    budget_vs_actual.line_code = 'toimintakulut'
+                    and bound_units.bound_items = 'external'
+                    then budget_vs_actual.budget_external
+                when budget_vs_actual.line_code = 'toimintakulut' then budget_vs_actual.budget
+            end
+        ) as budget_expenses,
+        sum(
+            case
+                when
+                    budget_vs_actual.line_code = 'toimintakulut'
+                    and bound_units.bound_items = 'external'
+                    then budget_vs_actual.actual_external
+                when budget_vs_actual.line_code = 'toimintakulut' then budget_vs_actual.actual
+            end
+        ) as actual_expenses
     from budget_vs_actual
     inner join bound_units
         on bound_units.reporting_period = budget_vs_actual.reporting_period
         and bound_units.municipality_code = budget_vs_actual.municipality_code
         and bound_units.org_code = budget_vs_actual.org_code
     where budget_vs_actual.line_code in ('toimintatuotot', 'toimintakulut')
-    group by budget_vs_actual.reporting_period, budget_vs_actual.municipality_code, budget_vs_actual.org_code
+    group by
+        budget_vs_actual.reporting_period,
+        budget_vs_actual.municipality_code,
+        budget_vs_actual.org_code
 
 ),
 
@@ -161,8 +204,10 @@ final as (
         nets.forecast_linear_net,
         nets.forecast_seasonal_net,
         nets.forecast as forecast_net,
-        cast(nets.forecast_linear_net - nets.budget as {{ amount_type() }}) as forecast_linear_variance,
-        cast(nets.forecast_seasonal_net - nets.budget as {{ amount_type() }}) as forecast_seasonal_variance,
+        cast(nets.forecast_linear_net - nets.budget as {{ amount_type() }})
+            as forecast_linear_variance,
+        cast(nets.forecast_seasonal_net - nets.budget as {{ amount_type() }})
+            as forecast_seasonal_variance,
         cast(nets.forecast - nets.budget as {{ amount_type() }}) as forecast_variance,
         -- Figures are signed (income +, expenses -): a forecast below the budget overspends
         -- it (or falls short of the income budgeted).

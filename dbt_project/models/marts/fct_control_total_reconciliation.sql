@@ -78,7 +78,12 @@ matched as (
         -- A percentage is computed unrounded and rounded as printed.
         case
             when printed.printed_unit = '%'
-                then cast(round(computed.computed_ratio, printed.printed_decimals) as {{ amount_type() }})
+                then
+                    cast(
+                        round(
+                            computed.computed_ratio, printed.printed_decimals
+                        ) as {{ amount_type() }}
+                    )
             else computed.computed_value
         end as computed_value,
         computed.figures_summed,
@@ -94,7 +99,8 @@ matched as (
                 and ledger_grain.ledger_kind = 'ledger'
                 and computed.items_summed = 1
                 -- booked at the precision it is printed at (not in cents printed in euros)
-                and round(computed.computed_value / printed.rounding_unit, 0) * printed.rounding_unit
+                and round(computed.computed_value / printed.rounding_unit, 0)
+                * printed.rounding_unit
                 = computed.computed_value
                 then cast(0 as {{ amount_type() }})
             -- n figures in unit u add up to within n * u / 2 of the exact sum, and the

@@ -71,8 +71,12 @@ outturns as (
         select
             outturn_candidates.*,
             row_number() over (
-                partition by municipality_code, org_code, line_code, fiscal_year
-                order by preference, outturn_period
+                partition by
+                    outturn_candidates.municipality_code,
+                    outturn_candidates.org_code,
+                    outturn_candidates.line_code,
+                    outturn_candidates.fiscal_year
+                order by outturn_candidates.preference, outturn_candidates.outturn_period
             ) as choice
         from outturn_candidates
     ) as ranked
@@ -82,7 +86,12 @@ outturns as (
 
 forecasts as (
 
-    {% for kind, column in [('controllers', 'forecast'), ('linear', 'forecast_linear'), ('seasonal', 'forecast_seasonal')] %}
+    {% set kinds = {
+        'controllers': 'forecast',
+        'linear': 'forecast_linear',
+        'seasonal': 'forecast_seasonal',
+    } %}
+    {% for kind, column in kinds.items() %}
     select
         reporting_period,
         fiscal_year,
