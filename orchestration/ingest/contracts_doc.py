@@ -14,7 +14,11 @@ def contracts_markdown() -> str:
         "A delivery is one folder per reporting period, named `YYYY-MM` after the last month "
         "of the year-to-date span (`2023-03` = January-March 2023, `2023-04` = January-April; "
         "any month end 1-12 is a period), holding one CSV file per extract kind. A file is "
-        "recognised by its name: `ledger.csv` or `ledger_<anything>.csv`.",
+        "recognised by its name: `ledger.csv` or `ledger_<anything>.csv`. Only the "
+        "organisation, the operating ledger and the control totals are required; goals, "
+        "investments, forecasts and texts are used when given. The report formats these "
+        "extracts carry, and the reference data each needs, are in "
+        "[report_formats.md](report_formats.md).",
         "",
         "## Scopes: who delivers what",
         "",
@@ -64,7 +68,8 @@ def contracts_markdown() -> str:
         "- is UTF-8 (with or without byte-order mark) or Windows-1252; a file mixing both, or "
         "holding bytes neither can decode, is refused;",
         "- has a header row with exactly the columns below, in any order, separated by `;` or "
-        "`,` (with `,`, a decimal comma must be inside quotes);",
+        "`,` (with `,`, a decimal comma must be inside quotes); a column marked *may be left "
+        "out* may be missing from the header, and every row then has it empty;",
         "- writes numbers with a decimal comma or point and, optionally, spaces or no-break "
         "spaces as thousands separators (`-1 234 567,89`). A number whose only separator is "
         "followed by exactly three digits (`1,234`, `1.234`) is refused as ambiguous, and so "
