@@ -25,11 +25,11 @@ from orchestration.ingest.reading import (
     ExtractError,
     ExtractRefused,
     plain_file_problem,
-    read_table,
     width_error,
 )
 from orchestration.ingest.references import accepted, outside_scope_errors, reference_errors
 from orchestration.ingest.scope import Scope, ScopeProblem, scope_of
+from orchestration.ingest.workbooks import is_workbook, read_any
 from orchestration.warehouse.paths import REFERENCE_DIR
 
 # Columns of one header problem listed one by one; beyond this, one grouped error names
@@ -108,6 +108,18 @@ def parse_extract(
     it is kept but what was found: no temporary copy outlives this call.
     """
     name = path.name
+    if contract.bulk and is_workbook(path):
+        raise ExtractRefused(
+            [
+                ExtractError(
+                    name,
+                    0,
+                    "",
+                    f"the {contract.title.lower()} is read in bulk from CSV; expected "
+                    f"{contract.kind}.csv (save the sheet as CSV, UTF-8)",
+                )
+            ]
+        )
     if contract.bulk:
         source = bulk.inspect(path)
         errors = _check_header(source.header, contract, name)
@@ -116,7 +128,7 @@ def parse_extract(
         return ParsedExtract(
             contract, path, source.sha256, source.encoding, source.delimiter, [], source
         )
-    table = read_table(path)
+    table = read_any(path)
     errors = _check_header(table.header, contract, name)
     if errors:
         raise ExtractRefused(errors)
@@ -368,8 +380,10 @@ def find_extract_files(folder: Path) -> tuple[dict[str, Path], list[ExtractError
         return {}, [ExtractError(str(folder), 0, "", "not a folder of extracts")]
     refused: set[str] = set()  # kinds whose file is there but not a plain file
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() != ".csv":
+        if path.suffix.lower() != ".csv" and not is_workbook(path):
             continue
+        if path.name.startswith("~$"):
+            continue  # the lock file a spreadsheet program keeps beside an open workbook
         contract = contract_for_file(path.name)
         # Checked on the entry itself, before anything opens it: a FIFO would block the
         # reader, a link could point anywhere (another folder, /dev/zero).
@@ -584,11 +598,11 @@ def delivery_readiness(folder: Path, settle_seconds: float = 0.0) -> DeliveryRea
     hashes = {}
     for kind, path in sorted(files.items()):
         try:
-            if CONTRACTS[kind].bulk:
+            if CONTRACTS[kind].bulk and not is_workbook(path):
                 # Millions of rows: hashed and opened in one streaming pass, not parsed.
                 hashes[kind] = bulk.inspect(path).sha256
             else:
-                hashes[kind] = read_table(path).sha256
+                hashes[kind] = read_any(path).sha256
         except ExtractRefused as refused:
             return DeliveryReadiness(folder, False, str(refused.errors[0]))
     return DeliveryReadiness(folder, True, "complete", hashes)
@@ -601,7 +615,7 @@ def municipality_of(folder: Path) -> str | None:
     if "organisation" not in files:
         return None
     try:
-        table = read_table(files["organisation"])
+        table = read_any(files["organisation"])
     except ExtractRefused:
         return None
     header = [h.lower() for h in table.header]
