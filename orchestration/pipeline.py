@@ -62,7 +62,8 @@ class TableLoad:
 
     table: str  # raw/ledger
     rows: int
-    status: str  # loaded, restated or unchanged (several, '/'-joined, over several periods)
+    # loaded, restated, unchanged or withdrawn (several, '/'-joined, over several periods)
+    status: str
     source_file: str
 
 

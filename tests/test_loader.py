@@ -174,3 +174,23 @@ def test_a_failure_midway_leaves_the_warehouse_exactly_as_it_was(
     assert _snapshot(db) == before
     monkeypatch.setattr(loader, "_insert_rows", real_insert)
     assert {x.status for x in _load(db, q2)} == {"loaded"}
+
+
+def test_a_run_that_only_withdraws_an_extract_does_not_say_nothing_is_new(
+    capsys: pytest.CaptureFixture[str],
+):
+    from types import SimpleNamespace
+
+    from orchestration.cli.run import _print_loads
+    from orchestration.pipeline import TableLoad
+
+    def printed(*loads: TableLoad) -> str:
+        rows = sum(load.rows for load in loads if load.status != "unchanged")
+        _print_loads(SimpleNamespace(loads=list(loads), rows_loaded=rows, models_built=[]))
+        return capsys.readouterr().out
+
+    ledger = TableLoad("raw/ledger", 184, "unchanged", "ledger.csv")
+    assert printed(ledger).endswith("Nothing new: every extract was loaded before.\n")
+    out = printed(ledger, TableLoad("raw/goals", 0, "withdrawn", ""))
+    assert "raw/goals                    0 rows withdrawn (not in the delivery)" in out
+    assert out.endswith("0 new rows loaded. Withdrawn: raw/goals.\n")

@@ -174,11 +174,19 @@ def _print_failure(result: RunResult, layout: Layout, before: str | None) -> Non
 def _print_loads(result: RunResult) -> None:
     """What the run loaded into raw, and what dbt built."""
     for load in result.loads:
-        print(f"  {load.table:<24} {load.rows:>5} rows {load.status:<9} from {load.source_file}")
+        # A withdrawn extract (a restated delivery without it) comes from no file.
+        source = f"from {load.source_file}" if load.source_file else "(not in the delivery)"
+        print(f"  {load.table:<24} {load.rows:>5} rows {load.status:<9} {source}")
     if not result.loads:
         return
-    total = result.rows_loaded
-    print(f"{total} new rows loaded." if total else "Nothing new: every extract was loaded before.")
+    if all(load.status == "unchanged" for load in result.loads):
+        print("Nothing new: every extract was loaded before.")
+    else:
+        withdrawn = [load.table for load in result.loads if "withdrawn" in load.status]
+        print(
+            f"{result.rows_loaded} new rows loaded."
+            + (f" Withdrawn: {', '.join(withdrawn)}." if withdrawn else "")
+        )
     if result.models_built:
         marts = sorted(m for m in result.models_built if m.startswith(("fct_", "dim_", "bridge_")))
         print(f"dbt built {len(result.models_built)} models and seeds; marts: {', '.join(marts)}")
