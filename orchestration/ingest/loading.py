@@ -370,24 +370,11 @@ def load_delivery(
                 )
             else:
                 _insert_rows(con, extract, load_id, period, loaded_at)
-            con.execute(
-                f"""INSERT INTO {LOAD_LOG} (load_id, reporting_period, extract_kind,
-                    source_file, sha256, row_count, encoding, delimiter, loaded_at,
-                    municipality_code, scope_code)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [
-                    load_id,
-                    period,
-                    kind,
-                    extract.path.name,
-                    extract.sha256,
-                    extract.row_count,
-                    extract.encoding,
-                    extract.delimiter,
-                    loaded_at,
-                    scope.municipality_code,
-                    scope.code,
-                ],
+            _log_load(
+                con,
+                (load_id, period, kind, scope, loaded_at),
+                (extract.path.name, extract.sha256, extract.row_count),
+                (extract.encoding, extract.delimiter),
             )
             results.append(
                 ExtractLoad(
@@ -433,19 +420,32 @@ def _withdraw_absent(
         if previous is None or previous == WITHDRAWN:
             continue
         load_id = uuid.uuid4().hex
-        con.execute(
-            f"""INSERT INTO {LOAD_LOG} (load_id, reporting_period, extract_kind,
-                source_file, sha256, row_count, encoding, delimiter, loaded_at,
-                municipality_code, scope_code)
-            VALUES (?, ?, ?, '', ?, 0, '', '', ?, ?, ?)""",
-            [load_id, period, kind, WITHDRAWN, loaded_at, scope.municipality_code, scope.code],
-        )
+        _log_load(con, (load_id, period, kind, scope, loaded_at), ("", WITHDRAWN, 0), ("", ""))
         withdrawn.append(
             ExtractLoad(
                 kind, "", WITHDRAWN, 0, WITHDRAWN, load_id, scope.municipality_code, scope.code
             )
         )
     return withdrawn
+
+
+def _log_load(
+    con: duckdb.DuckDBPyConnection,
+    load: tuple[str, str, str, Scope, dt.datetime],
+    file: tuple[str, str, int],
+    read_as: tuple[str, str],
+) -> None:
+    """One row of the load log: the load (id, period, kind, scope, time), its file (name,
+    sha256, rows; a withdrawn extract has none) and how the file was read (encoding,
+    delimiter)."""
+    load_id, period, kind, scope, loaded_at = load
+    con.execute(
+        f"""INSERT INTO {LOAD_LOG} (load_id, reporting_period, extract_kind,
+            source_file, sha256, row_count, encoding, delimiter, loaded_at,
+            municipality_code, scope_code)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [load_id, period, kind, *file, *read_as, loaded_at, scope.municipality_code, scope.code],
+    )
 
 
 def check_delivery(

@@ -76,7 +76,11 @@ def read_workbook(path: Path) -> RawTable:
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = {
-            sheet: workbook.get_sheet_by_name(sheet).to_python() for sheet in workbook.sheet_names
+            sheet: [
+                [cell_text(c).strip() for c in row]
+                for row in workbook.get_sheet_by_name(sheet).to_python()
+            ]
+            for sheet in workbook.sheet_names
         }
     except Exception as exc:  # calamine raises its own errors for a damaged file
         raise _refused(
@@ -84,11 +88,7 @@ def read_workbook(path: Path) -> RawTable:
             f"the workbook cannot be read ({exc}); expected a {path.suffix} file as a "
             "spreadsheet program saves it",
         ) from None
-    with_data = {
-        sheet: rows
-        for sheet, rows in sheets.items()
-        if any(cell_text(c).strip() for row in rows for c in row)
-    }
+    with_data = {sheet: rows for sheet, rows in sheets.items() if any(any(row) for row in rows)}
     contract = contract_for_file(path.name)
     kind = contract.kind if contract is not None else path.stem.lower()
     named = [sheet for sheet in with_data if sheet.strip().lower() == kind]
@@ -108,9 +108,9 @@ def read_workbook(path: Path) -> RawTable:
     return _table(path, hashlib.sha256(data).hexdigest(), rows)
 
 
-def _table(path: Path, sha256: str, rows: list[list[Any]]) -> RawTable:
-    texts = [(number, [cell_text(c).strip() for c in row]) for number, row in enumerate(rows, 1)]
-    texts = [(number, cells) for number, cells in texts if any(cells)]  # blank rows: ignored
+def _table(path: Path, sha256: str, rows: list[list[str]]) -> RawTable:
+    # blank rows are ignored, as blank lines of a CSV file are
+    texts = [(number, cells) for number, cells in enumerate(rows, 1) if any(cells)]
     header = texts[0][1]
     while header and not header[-1]:  # the sheet's used range may run past the header
         header.pop()
