@@ -8,6 +8,9 @@
     warehouse dev-database         (a copy of the published warehouse for dbt run by hand)
     warehouse report [--period YYYY-MM] [--out DIR]
     warehouse contracts            (prints the extract contracts as Markdown)
+    warehouse profile check EXPORT [--profile P] [--period YYYY-MM]
+                                   (how a source profile reads an export; loads nothing)
+    warehouse profile schema       (the source profiles' JSON schema)
 
 One module per command; each adds its subcommand (`add_parser`). Exit status: 0 done,
 1 refused (the reasons are printed), 2 usage error.
@@ -19,10 +22,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from orchestration.cli import contracts, dev_database, report, rollback, run, status, validate
+from orchestration.cli import (
+    contracts,
+    dev_database,
+    profile,
+    report,
+    rollback,
+    run,
+    status,
+    validate,
+)
 from orchestration.cli.common import EXIT_USAGE
 
-COMMANDS = (run, validate, status, rollback, dev_database, contracts, report)
+COMMANDS = (run, validate, status, rollback, dev_database, contracts, report, profile)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ import hashlib
 import io
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +73,9 @@ class BulkSource:
     delimiter: str
     header: list[str]
     physical_lines: int
+    # A file converted from an export by a source profile: each record's line in the
+    # export, so that errors name the export's lines (profiles.py).
+    record_lines: Sequence[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -565,6 +568,9 @@ def _line_mapper(source: BulkSource, readable: Path, record_count: int):
     """Record number -> physical line. One line per record unless a quoted field holds a
     line break (or blank lines sit between rows); then the lines are counted by reading
     the file as CSV, which only this slow path does."""
+    if source.record_lines is not None:
+        lines = source.record_lines
+        return lambda record: lines[record - 1] if record - 1 < len(lines) else 0
     trailing_blank = _trailing_blank_lines(readable)
     if source.physical_lines - trailing_blank == record_count + 1:
         return lambda record: record + 1

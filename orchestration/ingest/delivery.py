@@ -25,6 +25,8 @@ class ParsedExtract:
     # for the duration of the load).
     bulk_source: bulk.BulkSource | None = None
     bulk_rows: int | None = None  # known once the rows were checked
+    # An export read through a source profile (profiles.py): how its errors are named.
+    profiled: Any = None
 
     @property
     def row_count(self) -> int:

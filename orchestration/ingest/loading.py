@@ -354,20 +354,7 @@ def load_delivery(
                 continue
             load_id = uuid.uuid4().hex
             if extract.bulk_source is not None:
-                extract.bulk_rows = bulk.load_bulk(
-                    con,
-                    extract.contract,
-                    extract.bulk_source,
-                    delivery.bulk_references,
-                    delivery.reporting_period,
-                    {
-                        "_load_id": load_id,
-                        "_reporting_period": period,
-                        "_source_file": extract.path.name,
-                        "_source_sha256": extract.sha256,
-                        "_loaded_at": loaded_at,
-                    },
-                )
+                extract.bulk_rows = _load_bulk_extract(con, delivery, extract, load_id, loaded_at)
             else:
                 _insert_rows(con, extract, load_id, period, loaded_at)
             _log_load(
@@ -394,6 +381,29 @@ def load_delivery(
         con.execute("ROLLBACK")
         raise
     return results
+
+
+def _load_bulk_extract(con, delivery: Delivery, extract, load_id: str, loaded_at) -> int:
+    """A bulk extract into its raw table; an export's errors named by the export."""
+    try:
+        return bulk.load_bulk(
+            con,
+            extract.contract,
+            extract.bulk_source,
+            delivery.bulk_references,
+            delivery.reporting_period,
+            {
+                "_load_id": load_id,
+                "_reporting_period": str(delivery.reporting_period),
+                "_source_file": extract.path.name,
+                "_source_sha256": extract.sha256,
+                "_loaded_at": loaded_at,
+            },
+        )
+    except ExtractRefused as refused:
+        if extract.profiled is None:
+            raise
+        raise ExtractRefused(extract.profiled.translate(refused.errors)) from None
 
 
 # The load log's mark of an optional extract a restated delivery no longer has.

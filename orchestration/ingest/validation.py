@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestration.ingest import bulk
+from orchestration.ingest import bulk, profiles
 from orchestration.ingest.contracts import (
     ACCOUNT_RANGES,
     BINDING_LEVELS,
@@ -24,6 +25,7 @@ from orchestration.ingest.reading import (
     NO_ROWS,
     ExtractError,
     ExtractRefused,
+    RawTable,
     plain_file_problem,
     width_error,
 )
@@ -99,15 +101,23 @@ def _check_header(header: list[str], contract: Contract, name: str) -> list[Extr
 
 
 def parse_extract(
-    path: Path, contract: Contract, period: ReportingPeriod | None = None
+    path: Path,
+    contract: Contract,
+    period: ReportingPeriod | None = None,
+    conversion: profiles.Conversion | None = None,
 ) -> ParsedExtract:
     """Parse one file against its contract; raise ExtractRefused listing every problem.
 
     A bulk extract is only opened here (encoding, delimiter, header, by the same rules):
     its rows are checked by DuckDB when it is loaded, or by check_bulk_rows. Nothing of
     it is kept but what was found: no temporary copy outlives this call.
+
+    An export read through a source profile comes as its `conversion` (profiles.py): the
+    contract's rows, checked here by the same rules, their errors named by the export.
     """
     name = path.name
+    if conversion is not None:
+        return _parse_converted(path, contract, period, conversion)
     if contract.bulk and is_workbook(path):
         raise ExtractRefused(
             [
@@ -116,7 +126,8 @@ def parse_extract(
                     0,
                     "",
                     f"the {contract.title.lower()} is read in bulk from CSV; expected "
-                    f"{contract.kind}.csv (save the sheet as CSV, UTF-8)",
+                    f"{contract.kind}.csv (save the sheet as CSV, UTF-8), or a source "
+                    "profile that reads the workbook (docs/source_profiles.md)",
                 )
             ]
         )
@@ -128,7 +139,41 @@ def parse_extract(
         return ParsedExtract(
             contract, path, source.sha256, source.encoding, source.delimiter, [], source
         )
-    table = read_any(path)
+    return _parse_table(read_any(path), contract, period)
+
+
+def _parse_converted(
+    path: Path, contract: Contract, period: ReportingPeriod | None, conversion: profiles.Conversion
+) -> ParsedExtract:
+    if contract.bulk:
+        assert conversion.converted is not None
+        source = dataclasses.replace(
+            bulk.inspect(conversion.converted), record_lines=conversion.record_lines
+        )
+        return ParsedExtract(
+            contract,
+            path,
+            conversion.sha256,
+            conversion.encoding,
+            conversion.delimiter,
+            [],
+            source,
+            profiled=conversion,
+        )
+    table = conversion.organisation if contract.kind == "organisation" else conversion.table
+    assert table is not None
+    try:
+        parsed = _parse_table(table, contract, period)
+    except ExtractRefused as refused:
+        raise ExtractRefused(conversion.translate(refused.errors)) from None
+    parsed.profiled = conversion
+    return parsed
+
+
+def _parse_table(
+    table: RawTable, contract: Contract, period: ReportingPeriod | None
+) -> ParsedExtract:
+    path, name = table.path, table.path.name
     errors = _check_header(table.header, contract, name)
     if errors:
         raise ExtractRefused(errors)
@@ -373,12 +418,31 @@ def bulk_references(
 
 
 def find_extract_files(folder: Path) -> tuple[dict[str, Path], list[ExtractError]]:
-    """Map each extract kind to its file in the folder; unknown or doubled files are errors."""
+    """Map each extract kind to its file in the folder; unknown or doubled files are errors.
+
+    A file not named after a contract is an export when a source profile reads it (one
+    kept in the folder, or one of the library: profiles.profile_for); it gives the
+    profile's extract, and the organisation too when the profile creates the units."""
     found: dict[str, Path] = {}
     errors = []
     if not folder.is_dir():
         return {}, [ExtractError(str(folder), 0, "", "not a folder of extracts")]
     refused: set[str] = set()  # kinds whose file is there but not a plain file
+
+    def add(kind: str, path: Path) -> None:
+        if kind in found:
+            errors.append(
+                ExtractError(
+                    path.name,
+                    0,
+                    "",
+                    f"a second {kind} extract beside {found[kind].name}; "
+                    "expected one file per kind",
+                )
+            )
+        else:
+            found[kind] = path
+
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() != ".csv" and not is_workbook(path):
             continue
@@ -387,32 +451,37 @@ def find_extract_files(folder: Path) -> tuple[dict[str, Path], list[ExtractError
         contract = contract_for_file(path.name)
         # Checked on the entry itself, before anything opens it: a FIFO would block the
         # reader, a link could point anywhere (another folder, /dev/zero).
-        problem = None if contract is None else plain_file_problem(path)
-        if problem and contract is not None:
-            errors.append(ExtractError(path.name, 0, "", problem))
-            refused.add(contract.kind)
-        elif contract is None:
-            errors.append(
-                ExtractError(
-                    path.name,
-                    0,
-                    "",
-                    f"unknown extract; expected a file named after one of {', '.join(CONTRACTS)} "
-                    "(e.g. ledger.csv or ledger_2023-03.csv)",
+        problem = plain_file_problem(path)
+        if contract is None:
+            try:
+                loaded = profiles.profile_for(path)
+            except ExtractRefused as bad:
+                errors.extend(bad.errors)
+                continue
+            if loaded is None:
+                errors.append(
+                    ExtractError(
+                        path.name,
+                        0,
+                        "",
+                        f"unknown extract; expected a file named after one of "
+                        f"{', '.join(CONTRACTS)} (e.g. ledger.csv or ledger_2023-03.csv), or an "
+                        "export a source profile reads (its `files` patterns; library: "
+                        f"{', '.join(profiles.library_names()) or 'none'})",
+                    )
                 )
-            )
-        elif contract.kind in found:
-            errors.append(
-                ExtractError(
-                    path.name,
-                    0,
-                    "",
-                    f"a second {contract.kind} extract beside {found[contract.kind].name}; "
-                    "expected one file per kind",
-                )
-            )
+                continue
+            kinds = [loaded.profile.extract]
+            if loaded.profile.organisation is not None:
+                kinds.append("organisation")
         else:
-            found[contract.kind] = path
+            kinds = [contract.kind]
+        if problem:
+            errors.append(ExtractError(path.name, 0, "", problem))
+            refused.update(kinds)
+            continue
+        for kind in kinds:
+            add(kind, path)
     ledgers = [kind for kind in ("ledger", "ledger_accounts") if kind in found]
     if not ledgers and not refused & {"ledger", "ledger_accounts"}:
         errors.append(
@@ -445,6 +514,75 @@ def find_extract_files(folder: Path) -> tuple[dict[str, Path], list[ExtractError
                 )
             )
     return found, errors
+
+
+def sign_rule(report_lines: ParsedExtract, convention: str) -> profiles.SignRule:
+    """How a profile's sign convention becomes the report sign: by the normal sign of
+    each row's line, a row of the account ledger's through the shipped chart."""
+    if convention != "absolute":
+        return profiles.SignRule(convention)
+    signs = {
+        r["line_code"]: int(r["normal_sign"])
+        for r in report_lines.rows
+        if r["statement"] in ("investment", "operating")
+    }
+    ranges = [
+        (r["account_from"], r["account_to"], r["line_code"])
+        for r in load_account_ranges(report_lines).rows
+        if r["municipality_code"] is None
+    ]
+    return profiles.SignRule(convention, signs, ranges)
+
+
+def convert_export(
+    path: Path,
+    loaded: profiles.LoadedProfile,
+    period: ReportingPeriod | None,
+    report_lines: ParsedExtract,
+    limit: int | None = None,
+    to_file: bool | None = None,
+) -> profiles.Conversion:
+    """An export converted by its profile: into a file for a bulk extract, else a table."""
+    contract = loaded.contract
+    rule = sign_rule(report_lines, loaded.profile.numbers.sign)
+    if to_file is None:
+        to_file = contract.bulk
+    lookup = None
+    if any(spec.lookup == "report_lines" for spec in loaded.profile.fields.values()):
+        lookup = _line_names(report_lines)
+    return profiles.convert(path, loaded, period, rule, to_file, limit, lookup)
+
+
+def _line_names(report_lines: ParsedExtract) -> dict[str, str]:
+    """Printed name (name_fi or other_names, compared case-blind) -> operating line code."""
+    names: dict[str, str] = {}
+    for row in report_lines.rows:
+        if row["statement"] != "operating":
+            continue
+        for name in [row["name_fi"], *(row["other_names"] or "").split("|")]:
+            if name.strip():
+                names.setdefault(" ".join(name.split()).casefold(), row["line_code"])
+    return names
+
+
+def _conversions(
+    files: dict[str, Path],
+    period: ReportingPeriod,
+    report_lines: ParsedExtract,
+    errors: list[ExtractError],
+) -> dict[Path, profiles.Conversion]:
+    """The delivery's exports, each converted once (one export may give two extracts)."""
+    conversions: dict[Path, profiles.Conversion] = {}
+    for path in dict.fromkeys(files.values()):
+        if contract_for_file(path.name) is not None:
+            continue
+        try:
+            loaded = profiles.profile_for(path)
+            assert loaded is not None  # find_extract_files found it
+            conversions[path] = convert_export(path, loaded, period, report_lines)
+        except ExtractRefused as refused:
+            errors.extend(refused.errors)
+    return conversions
 
 
 def _delivery_scope(
@@ -535,12 +673,14 @@ def validate_delivery(
     files, errors = find_extract_files(folder)
     report_lines = load_report_lines()
     load_binding_levels(report_lines)
+    conversions = _conversions(files, period, report_lines, errors)
     extracts: dict[str, ParsedExtract] = {}
     for kind, path in files.items():
-        try:
-            extracts[kind] = parse_extract(path, CONTRACTS[kind], period)
-        except ExtractRefused as refused:
-            errors.extend(refused.errors)
+        if path in conversions or contract_for_file(path.name) is not None:
+            try:
+                extracts[kind] = parse_extract(path, CONTRACTS[kind], period, conversions.get(path))
+            except ExtractRefused as refused:
+                errors.extend(refused.errors)
     if not errors:
         errors.extend(reference_errors(extracts, {"report_lines": report_lines}))
     if not errors:
@@ -598,7 +738,10 @@ def delivery_readiness(folder: Path, settle_seconds: float = 0.0) -> DeliveryRea
     hashes = {}
     for kind, path in sorted(files.items()):
         try:
-            if CONTRACTS[kind].bulk and not is_workbook(path):
+            loaded = None if contract_for_file(path.name) else profiles.profile_for(path)
+            if loaded is not None:
+                hashes[kind] = profiles.extract_sha256(profiles.file_sha256(path), loaded, kind)
+            elif CONTRACTS[kind].bulk and not is_workbook(path):
                 # Millions of rows: hashed and opened in one streaming pass, not parsed.
                 hashes[kind] = bulk.inspect(path).sha256
             else:
@@ -614,8 +757,16 @@ def municipality_of(folder: Path) -> str | None:
     files, _ = find_extract_files(folder)
     if "organisation" not in files:
         return None
+    path = files["organisation"]
     try:
-        table = read_any(files["organisation"])
+        loaded = None if contract_for_file(path.name) else profiles.profile_for(path)
+        if loaded is not None:
+            conversion = convert_export(
+                path, loaded, ReportingPeriod.from_folder(folder), load_report_lines(), 1, False
+            )
+            assert conversion.organisation is not None
+            return conversion.organisation.records[0][1][0]
+        table = read_any(path)
     except ExtractRefused:
         return None
     header = [h.lower() for h in table.header]

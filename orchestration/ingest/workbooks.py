@@ -66,7 +66,11 @@ def _refused(name: str, message: str) -> ExtractRefused:
     return ExtractRefused([ExtractError(name, 0, "", message)])
 
 
-def read_workbook(path: Path) -> RawTable:
+def workbook_rows(
+    path: Path, sheet: str | None = None, kind: str | None = None
+) -> tuple[str, list[tuple[int, list[str]]]]:
+    """(sha256, the sheet's rows numbered as the spreadsheet numbers them): the sheet
+    named `sheet`, else the only sheet with data, else the one named after `kind`."""
     from python_calamine import CalamineWorkbook
 
     name = path.name
@@ -75,23 +79,31 @@ def read_workbook(path: Path) -> RawTable:
         raise _refused(name, EMPTY_FILE)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = workbook.sheet_names
+        if sheet is not None:
+            wanted = [s for s in names if s.strip().lower() == sheet.strip().lower()]
+            if not wanted:
+                shown = ", ".join(f"'{s}'" for s in names)
+                raise _refused(name, f"no sheet '{sheet}'; the workbook's sheets are {shown}")
+            names = wanted[:1]
         sheets = {
-            sheet: [
+            s: [
                 [cell_text(c).strip() for c in row]
-                for row in workbook.get_sheet_by_name(sheet).to_python()
+                for row in workbook.get_sheet_by_name(s).to_python()
             ]
-            for sheet in workbook.sheet_names
+            for s in names
         }
+    except ExtractRefused:
+        raise
     except Exception as exc:  # calamine raises its own errors for a damaged file
         raise _refused(
             name,
             f"the workbook cannot be read ({exc}); expected a {path.suffix} file as a "
             "spreadsheet program saves it",
         ) from None
-    with_data = {sheet: rows for sheet, rows in sheets.items() if any(any(row) for row in rows)}
-    contract = contract_for_file(path.name)
-    kind = contract.kind if contract is not None else path.stem.lower()
-    named = [sheet for sheet in with_data if sheet.strip().lower() == kind]
+    with_data = {s: rows for s, rows in sheets.items() if any(any(row) for row in rows)}
+    kind = kind or path.stem.lower()
+    named = [s for s in with_data if s.strip().lower() == kind]
     if len(with_data) == 1:
         (rows,) = with_data.values()
     elif len(named) == 1:
@@ -105,7 +117,13 @@ def read_workbook(path: Path) -> RawTable:
             f"the workbook has {len(with_data)} sheets with data ({shown}); expected one, or "
             f"one named '{kind}'",
         )
-    return _table(path, hashlib.sha256(data).hexdigest(), rows)
+    return hashlib.sha256(data).hexdigest(), list(enumerate(rows, 1))
+
+
+def read_workbook(path: Path) -> RawTable:
+    contract = contract_for_file(path.name)
+    sha256, rows = workbook_rows(path, None, contract.kind if contract is not None else None)
+    return _table(path, sha256, [cells for _, cells in rows])
 
 
 def _table(path: Path, sha256: str, rows: list[list[str]]) -> RawTable:
