@@ -249,3 +249,9 @@ FORMATS = {
     "board": FORMATS_DIR / "board_income_expenses" / "2024-05",
     "external_internal": FORMATS_DIR / "external_internal" / "2024-08",
 }
+
+# Finance-system exports read through source profiles (profiles/, tests/deliveries/README.md):
+# a city's account-level export with its goal sheet in Excel.
+EXPORTS = {
+    "account_export": FORMATS_DIR / "account_export" / "2024-04",
+}

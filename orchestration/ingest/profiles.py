@@ -352,7 +352,8 @@ def load_profile(path: Path) -> LoadedProfile:
 
 
 def _where(loc: tuple) -> str:
-    parts = [str(p) for p in loc if not str(p).startswith(("function-", "union[", "str", "int"))]
+    # Union branches and validators name themselves in the location: not keys of the file.
+    parts = [str(p) for p in loc if not str(p).startswith(("function-", "union[")) and p not in ("str", "int")]
     return ".".join(parts) or "(top level)"
 
 

@@ -585,6 +585,20 @@ def _conversions(
     return conversions
 
 
+def _named_by_exports(
+    errors: list[ExtractError], conversions: dict[Path, profiles.Conversion]
+) -> list[ExtractError]:
+    """Errors found across extracts (references, scope) in an export read through a
+    profile, named by the export's columns like the errors of its own rows."""
+    by_name = {path.name: conversion for path, conversion in conversions.items()}
+    named = []
+    for error in errors:
+        conversion = by_name.get(error.file)
+        already = "by profile " in error.message
+        named += [error] if conversion is None or already else conversion.translate([error])
+    return named
+
+
 def _delivery_scope(
     extracts: dict[str, ParsedExtract], requested: str | None
 ) -> tuple[Scope | None, list[ExtractError]]:
@@ -701,7 +715,7 @@ def validate_delivery(
         except ExtractRefused as refused:
             errors.extend(refused.errors)
     if errors:
-        raise ExtractRefused(errors)
+        raise ExtractRefused(_named_by_exports(errors, conversions))
     assert delivery_scope is not None  # every error path raised above
     return Delivery(folder, period, extracts, delivery_scope, references)
 

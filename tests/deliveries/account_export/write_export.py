@@ -147,7 +147,6 @@ def rows(copies: int = 1):
     """(export record, line, item, department, budget and actual in the report sign)."""
     seed = 0
     for copy in range(copies):
-        suffix = "" if copy == 0 else f"-{copy:05d}"
         for department, department_name, areas in ORGANISATION:
             for area, area_name, centres in areas:
                 for centre, centre_name in centres:
@@ -166,10 +165,11 @@ def rows(copies: int = 1):
                             department_name,
                             area,
                             area_name,
-                            centre + suffix,
+                            centre,
                             centre_name,
                             LINE_NAMES[line],
-                            f"TILI/{account} {name}",
+                            # copies of a large export book ten-digit sub-accounts
+                            f"TILI/{account if copy == 0 else account[:4] + f'{copy:06d}'} {name}",
                             # the ledger's sign: income (credit) negative, expenses positive
                             _finnish(-report_budget),
                             _finnish(-report_actual),
