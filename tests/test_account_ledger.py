@@ -76,13 +76,40 @@ def test_an_account_level_delivery_is_valid_with_every_row_counted(account_deliv
     assert "ledger" not in delivery.extracts
 
 
+CHART = "seeds/reference/account_ranges.csv"
+# The shipped chart by kind of account, as a refusal names it (derived from the chart).
+EXPECTED_ACCOUNTS = (
+    "expected an income-statement account (3000-3599, 3700-3799, 4000-7999), an investment "
+    "account (8000-8999) or an internal account (9300-9999)"
+)
+
+
 def test_an_account_in_no_range_of_the_chart_is_refused(account_delivery: Path):
-    line = _append(account_delivery, "2023;3;VAKA-KP1;960000;actual;-100;1")  # in no range
-    errors = _refusal(account_delivery)
-    assert len(errors) == 1
-    assert errors[0].startswith(f"ledger_accounts.csv:{line} column 'account': account 960000")
-    assert "in no range of the chart of accounts (seeds/reference/account_ranges.csv)" in errors[0]
-    assert "4300-4499 palvelujen_ostot" in errors[0]
+    # Accounts of the whole income statement, investment and internal accounts are taken.
+    for row in (
+        "2023;3;VAKA-KP1;5000;actual;100;1",  # verotulot
+        "2023;3;VAKA-KP1;790010;actual;-100;1",  # rahastojen muutos
+        "2023;3;VAKA-KP1;800010;actual;-100;1",  # investointimenot
+        "2023;3;VAKA-KP1;960000;actual;-100;1",  # sisäiset vuokrakulut (Heinola's own)
+    ):
+        _append(account_delivery, row)
+    assert check_delivery(account_delivery).extracts["ledger_accounts"].row_count == 736 + 4
+    # A balance-sheet account, twice (one error, at its first line), and one in a gap.
+    balance = _append(account_delivery, "2023;3;VAKA-KP1;191000;actual;-100;1")
+    _append(account_delivery, "2023;3;VAKA-KP2;191000;actual;-100;1")
+    gap = _append(account_delivery, "2023;3;VAKA-KP1;3650;actual;-100;1")
+    after_investments = _append(account_delivery, "2023;3;VAKA-KP1;9150;actual;-100;1")
+    assert _refusal(account_delivery) == [
+        f"ledger_accounts.csv:{balance} column 'account': account 191000 is in no range of the "
+        f"chart of accounts ({CHART}): its main account 1910 lies before the first range "
+        f"3000-3199; {EXPECTED_ACCOUNTS} (first occurrence)",
+        f"ledger_accounts.csv:{gap} column 'account': account 3650 is in no range of the chart "
+        f"of accounts ({CHART}): it lies between the ranges 3500-3599 and 3700-3799; "
+        f"{EXPECTED_ACCOUNTS} (first occurrence)",
+        f"ledger_accounts.csv:{after_investments} column 'account': account 9150 is in no range "
+        f"of the chart of accounts ({CHART}): it lies between the ranges 8500-8999 and "
+        f"9300-9399; {EXPECTED_ACCOUNTS} (first occurrence)",
+    ]
 
 
 def test_a_cost_centre_in_no_service_area_is_refused(account_delivery: Path):
@@ -180,9 +207,9 @@ def test_a_refused_account_file_leaves_the_warehouse_as_it_was(
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     load_delivery(con, validate_delivery(DEFAULT_DELIVERY_DIR), list(CONTRACTS.values()))
     before = con.execute("select count(*), max(loaded_at) from raw.load_log").fetchall()
-    _append(account_delivery, "2023;3;VAKA-KP1;960000;actual;-100;1")
+    _append(account_delivery, "2023;3;VAKA-KP1;191000;actual;-100;1")
     delivery = validate_delivery(account_delivery)  # rows are checked as they load
-    with pytest.raises(ExtractRefused, match="account 960000"):
+    with pytest.raises(ExtractRefused, match="account 191000"):
         load_delivery(con, delivery, list(CONTRACTS.values()), dt.datetime(2030, 1, 1))
     assert con.execute("select count(*), max(loaded_at) from raw.load_log").fetchall() == before
     assert con.execute("select count(*) from raw.ledger_accounts").fetchall() == [(0,)]
@@ -209,25 +236,97 @@ def test_the_chart_of_accounts_maps_every_range_to_one_operating_line(tmp_path: 
     shipped = [r for r in ranges.rows if r["municipality_code"] is None]
     own = [r for r in ranges.rows if r["municipality_code"] == "HEINOLA"]
     # Heinola's own rent ranges lie over the shipped chart's: they are its own chart.
-    assert (len(shipped), len(own)) == (28, 2)
+    assert (len(shipped), len(own)) == (37, 4)
     text = (REFERENCE_DIR / "account_ranges.csv").read_text(encoding="utf-8")
     line_of = {r["account_from"]: r["_source_line"] for r in shipped}
     added = len(text.splitlines()) + 1
     bad = tmp_path / "account_ranges.csv"
-    bad.write_text(text + "4510;4520;toimintakuluja;Päällekkäinen;\n", encoding="utf-8")
+    bad.write_text(text + "4510;4520;toimintakuluja;Päällekkäinen;;;\n", encoding="utf-8")
     with pytest.raises(ExtractRefused) as refused:
         load_account_ranges(report_lines, tmp_path)
     operating = sorted(r["line_code"] for r in report_lines.rows if r["statement"] == "operating")
     assert [str(e) for e in refused.value.errors] == [
         f"account_ranges.csv:{added} column 'line_code': 'toimintakuluja' is not an operating "
-        f"line; expected one of {', '.join(operating)}",
+        f"line; expected one of {', '.join(operating)} for a range of the income statement "
+        "(ledger empty or operating)",
         f"account_ranges.csv:{added} column 'account_from': overlaps the range 4500-4699 on "
         f"line {line_of[4500]}; expected each account in one range",
     ]
     # Within a municipality's own chart, ranges may not overlap either.
-    bad.write_text(text + "3450;3460;vuokratuotot;Päällekkäinen;HEINOLA\n", encoding="utf-8")
+    bad.write_text(text + "3450;3460;vuokratuotot;Päällekkäinen;HEINOLA;;\n", encoding="utf-8")
     with pytest.raises(ExtractRefused, match="overlaps the range 3400-3499"):
         load_account_ranges(report_lines, tmp_path)
+
+
+def test_investment_ranges_book_to_the_investment_table_and_internal_ones_are_items():
+    ranges = load_account_ranges(load_report_lines()).rows
+    by_start = {(r["municipality_code"], r["account_from"]): r for r in ranges}
+    kinds = {
+        start: (r["line_code"], r["item"], r["ledger"])
+        for (municipality, start), r in by_start.items()
+        if municipality is None
+    }
+    assert kinds[3000] == ("myyntituotot", None, None)  # external accounts: not split
+    assert kinds[7800] == ("rahastojen_muutos", None, None)
+    assert (kinds[8000], kinds[8500]) == (
+        ("menot", None, "investment"),
+        ("tulot", None, "investment"),
+    )
+    assert kinds[9300] == ("myyntituotot", "internal", None)
+    assert kinds[9900] == ("muut_toimintakulut", "internal", None)
+    assert [
+        (r["account_from"], r["line_code"], r["item"])
+        for (municipality, _), r in sorted(by_start.items(), key=lambda kv: kv[0][1])
+        if municipality == "HEINOLA"
+    ] == [
+        (3400, "vuokratuotot", None),
+        (4800, "vuokrakulut", None),
+        (9500, "vuokratuotot", "internal"),
+        (9600, "vuokrakulut", "internal"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        (
+            "9000;9099;palvelujen_ostot;Investoinnit operatiiviselle riville;;;investment",
+            "line_code",
+            "'palvelujen_ostot' is not a line of the investment table; expected one of menot, "
+            "tulot (statement investment) for a range with ledger investment",
+        ),
+        (
+            "9000;9099;menot;Investoinnit;;internal;investment",
+            "item",
+            "'internal' for a range with ledger investment; expected item empty: investment "
+            "figures are not split into external and internal items",
+        ),
+        (
+            "9000;9099;menot;Investoinnit ilman ledgeriä;;;",
+            "line_code",
+            "'menot' is not an operating line; expected one of",
+        ),
+        (
+            "9000;9099;menot;Investoinnit;;;investoinnit",
+            "ledger",
+            "'investoinnit' is not allowed; expected one of operating, investment",
+        ),
+    ],
+)
+def test_a_range_books_to_a_line_of_its_own_ledger(
+    tmp_path: Path, row: str, column: str, message: str
+):
+    report_lines = load_report_lines()
+    text = (REFERENCE_DIR / "account_ranges.csv").read_text(encoding="utf-8")
+    chart = tmp_path / "account_ranges.csv"
+    chart.write_text(text + "9000;9099;menot;Investoinnit;;;investment\n", encoding="utf-8")
+    assert load_account_ranges(report_lines, tmp_path).rows[-1]["ledger"] == "investment"
+    chart.write_text(text + row + "\n", encoding="utf-8")
+    with pytest.raises(ExtractRefused) as refused:
+        load_account_ranges(report_lines, tmp_path)
+    added = len(text.splitlines()) + 1
+    (error,) = [str(e) for e in refused.value.errors]
+    assert error.startswith(f"account_ranges.csv:{added} column '{column}': {message}"), error
 
 
 # --- the pipeline on account rows -------------------------------------------------------
