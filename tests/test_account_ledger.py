@@ -447,3 +447,142 @@ def test_the_inbox_sees_an_account_level_delivery_without_parsing_it(account_del
     assert ready.file_hashes["ledger_accounts"] == hashlib.sha256(data).hexdigest()
     _ledger(account_delivery).write_bytes(b"\x00" + data)  # unreadable: not ready
     assert not delivery_readiness(account_delivery).ready
+
+
+# --- internal accounts and investment accounts -------------------------------------------
+
+# Sub-accounts by_account writes (main account + 1, then "10"), moved onto internal accounts:
+# part of every sales figure onto 9300 sisäiset myyntituotot, part of every rent income onto
+# Heinola's own 9500 sisäiset vuokratuotot.
+TO_INTERNAL = {"300110": "930010", "340110": "950010"}
+# OPKOU's year-to-date investment, booked on investment accounts of its cost centres instead
+# of on its project (which keeps a zero actual): the printed totals stay as they are.
+PROJECT_ACTUAL = "2023;3;OPKOU;KAILAS-KOULU-VALINEET;menot;actual;-130976;1"
+ON_INVESTMENT_ACCOUNTS = (
+    "2023;3;OPKOU-KP1;800010;actual;-100000;1",
+    "2023;3;OPKOU-KP2;8000;actual;-30976;1",
+)
+
+
+def _sum_of(folder: Path, centres: tuple[str, ...], accounts) -> Decimal:
+    """The 2023 actual to March of the given cost centres on the accounts given (a tuple of
+    accounts, or a test of an account), from the file."""
+    wanted = accounts if callable(accounts) else accounts.__contains__
+    total = Decimal(0)
+    for record in _ledger(folder).read_text(encoding="utf-8").splitlines()[1:]:
+        year, period, centre, account, scenario, amount, unit = record.split(";")
+        booked = (year, period, scenario) == ("2023", "3", "actual") and centre in centres
+        if booked and wanted(account):
+            total += Decimal(amount.replace(",", ".")) * int(unit)
+    return total
+
+
+@pytest.fixture(scope="module")
+def chart_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path):
+    work = tmp_path_factory.mktemp("chart")
+    folder = by_account(DEFAULT_DELIVERY_DIR, work / "source" / "2023-03")
+    text = _ledger(folder).read_text(encoding="utf-8")
+    for old, new in TO_INTERNAL.items():
+        assert f";{old};" in text
+        text = text.replace(f";{old};", f";{new};")
+    _ledger(folder).write_text(text + "\n".join(ON_INVESTMENT_ACCOUNTS) + "\n", encoding="utf-8")
+    investments = folder / "investments.csv"
+    data = investments.read_text(encoding="utf-8")
+    assert PROJECT_ACTUAL in data
+    investments.write_text(
+        data.replace(PROJECT_ACTUAL, PROJECT_ACTUAL.replace("-130976", "0")), encoding="utf-8"
+    )
+    return folder, run_pipeline(folder, work / "w.duckdb")
+
+
+def test_internal_accounts_are_internal_items_and_the_rest_external(
+    chart_run: tuple[Path, PipelineRun], embedded_run: PipelineRun
+):
+    folder, run = chart_run
+    assert run.exit_code == 0, run.output
+    assert re.search(r"leaf_figures_match_control passed: \d+ figures, \d+ rounding", run.output)
+    # Totals unchanged: every figure the report-line delivery gives, line by line.
+    by_line = _figures(embedded_run.published, "fct_budget_vs_actual", FIGURES)
+    booked_lines = "('" + "', '".join(sorted({row[2] for row in by_line})) + "')"
+    assert by_line == _figures(
+        run.published,
+        "fct_budget_vs_actual",
+        FIGURES,
+        f"org_code not like '%-KP_' and line_code in {booked_lines}",
+    )
+    external = {
+        (org, line): (actual, actual_external, budget, budget_external)
+        for org, line, actual, actual_external, budget, budget_external in _figures(
+            run.published,
+            "fct_budget_vs_actual",
+            "org_code, line_code, actual, actual_external, budget, budget_external",
+        )
+    }
+    vaka = ("VAKA-KP1", "VAKA-KP2")
+    # Sales: the part on 9300 is internal, the part on 3000 external.
+    actual, actual_external, *_ = external[("VAKA", "myyntituotot")]
+    assert actual_external == _sum_of(folder, vaka, ("3000",)) != 0
+    assert actual - actual_external == _sum_of(folder, vaka, ("930010",)) != 0
+    # Heinola's own internal rent accounts (9500) are its Vuokratuotot's internal items.
+    actual, actual_external, *_ = external[("VAKA", "vuokratuotot")]
+    assert actual - actual_external == _sum_of(folder, vaka, ("950010",)) != 0
+    # Every other figure of the delivery is external: its whole amount.
+    actual, actual_external, budget, budget_external = external[("VAKA", "palvelujen_ostot")]
+    assert (actual_external, budget_external) == (actual, budget) and actual < 0
+    # A subtotal's internal items are those of the lines under it.
+    actual, actual_external, *_ = external[("HYTO", "toimintatuotot")]
+    centres = tuple(c for c, _ in external if "-KP" in c)
+    internal = _sum_of(folder, centres, tuple(TO_INTERNAL.values()))
+    assert actual - actual_external == internal != 0
+
+
+def test_a_report_line_delivery_stays_unsplit(embedded_run: PipelineRun):
+    # The embedded delivery gives no items: nothing is made external.
+    assert _figures(
+        embedded_run.published,
+        "fct_budget_vs_actual",
+        "count(*)",
+        "actual_external is not null",
+    ) == {(0,)}
+
+
+def test_investment_accounts_go_to_the_investment_table_of_their_cost_centres(
+    chart_run: tuple[Path, PipelineRun], embedded_run: PipelineRun
+):
+    folder, run = chart_run
+    assert run.exit_code == 0, run.output
+    assert re.search(r"investment_totals_reconcile passed: \d+ figures, \d+ rounding", run.output)
+    columns = "org_code, line_code, actual"
+    invested = _figures(run.published, "fct_investments", columns, "org_code like 'OPKOU%'")
+    assert invested == {
+        ("OPKOU-KP1", "menot", Decimal("-100000")),
+        ("OPKOU-KP1", "netto", Decimal("-100000")),
+        ("OPKOU-KP2", "menot", Decimal("-30976")),
+        ("OPKOU-KP2", "netto", Decimal("-30976")),
+        # the project's zero and the accounts together: the printed service-area figure
+        ("OPKOU", "menot", Decimal("-130976")),
+        ("OPKOU", "netto", Decimal("-130976")),
+    }
+    # The department's investment figures are those of the delivery by project.
+    where = "org_code in ('HYTO', 'HYLA')"
+    assert _figures(run.published, "fct_investments", columns, where) == _figures(
+        embedded_run.published, "fct_investments", columns, where
+    )
+    # The project keeps its own figures; the accounts are no project.
+    assert _figures(
+        run.published,
+        "fct_investment_projects",
+        "project_code, line_code, actual, budget",
+        "org_code = 'OPKOU'",
+    ) == {
+        ("KAILAS-KOULU-VALINEET", "menot", Decimal(0), Decimal(-150000)),
+        ("KAILAS-KOULU-VALINEET", "netto", Decimal(0), Decimal(-150000)),
+    }
+    # Not in the operating figures: the cost centre's result is its operating accounts'.
+    operating = _sum_of(folder, ("OPKOU-KP1",), lambda account: not account.startswith("8"))
+    assert _figures(
+        run.published,
+        "fct_budget_vs_actual",
+        "actual",
+        "org_code = 'OPKOU-KP1' and line_code = 'tilikauden_ylijaama'",
+    ) == {(operating,)}
