@@ -98,7 +98,7 @@ class AccountRange(NamedTuple):
 def chart_spans(ranges: list[AccountRange]) -> str:
     """The chart summarised by kind of account, each kind as its spans of consecutive main
     accounts, a municipality's own ranges taking precedence over the shipped ones: "an
-    income-statement account (3000-3599, 3700-7999), an investment account (8000-8999)
+    income-statement account (3000-3599, 3700-3799, 4000-7999), an investment account (8000-8999)
     or an internal account (9300-9999)"."""
     kind_of: dict[int, str] = {}
     for r in sorted(ranges, key=lambda r: not r.own):  # own ranges first: they decide

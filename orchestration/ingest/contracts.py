@@ -1161,7 +1161,7 @@ ACCOUNT_RANGES = Contract(
     title="Chart of accounts (reference)",
     description="Which report line each main account (the first four digits of an "
     "account number) books to, as ranges of the JHS 192 municipal chart of accounts. The "
-    "shipped default numbers the whole income statement (3000-7999: operating income and "
+    "shipped chart numbers the whole income statement (3000-7999: operating income and "
     "expenses, tax revenue and state grants, financial items, depreciation, extraordinary "
     "items, appropriations), the investment accounts (8000-8499 investment expenses onto "
     "MENOT, 8500-8999 investment income, financial contributions and sale proceeds, onto "
