@@ -105,7 +105,12 @@ def by_account(source: Path, target: Path, cost_centres_per_area: int = 2) -> Pa
         for r in (source / "organisation.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
         if r.split(";")[2] == ""
     )
-    ranges = load_account_ranges(report_lines).rows
+    # The external operating accounts: not the internal items', nor the investment accounts.
+    ranges = [
+        r
+        for r in load_account_ranges(report_lines).rows
+        if r["item"] is None and r["ledger"] in (None, "operating")
+    ]
     own = [r for r in ranges if r["municipality_code"] == municipality]
     shipped = [r for r in ranges if r["municipality_code"] is None]
 

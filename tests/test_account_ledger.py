@@ -76,13 +76,40 @@ def test_an_account_level_delivery_is_valid_with_every_row_counted(account_deliv
     assert "ledger" not in delivery.extracts
 
 
+CHART = "seeds/reference/account_ranges.csv"
+# The shipped chart by kind of account, as a refusal names it (derived from the chart).
+EXPECTED_ACCOUNTS = (
+    "expected an income-statement account (3000-3599, 3700-3799, 4000-7999), an investment "
+    "account (8000-8999) or an internal account (9300-9999)"
+)
+
+
 def test_an_account_in_no_range_of_the_chart_is_refused(account_delivery: Path):
-    line = _append(account_delivery, "2023;3;VAKA-KP1;960000;actual;-100;1")  # in no range
-    errors = _refusal(account_delivery)
-    assert len(errors) == 1
-    assert errors[0].startswith(f"ledger_accounts.csv:{line} column 'account': account 960000")
-    assert "in no range of the chart of accounts (seeds/reference/account_ranges.csv)" in errors[0]
-    assert "4300-4499 palvelujen_ostot" in errors[0]
+    # Accounts of the whole income statement, investment and internal accounts are taken.
+    for row in (
+        "2023;3;VAKA-KP1;5000;actual;100;1",  # verotulot
+        "2023;3;VAKA-KP1;790010;actual;-100;1",  # rahastojen muutos
+        "2023;3;VAKA-KP1;800010;actual;-100;1",  # investointimenot
+        "2023;3;VAKA-KP1;960000;actual;-100;1",  # sisäiset vuokrakulut (Heinola's own)
+    ):
+        _append(account_delivery, row)
+    assert check_delivery(account_delivery).extracts["ledger_accounts"].row_count == 736 + 4
+    # A balance-sheet account, twice (one error, at its first line), and one in a gap.
+    balance = _append(account_delivery, "2023;3;VAKA-KP1;191000;actual;-100;1")
+    _append(account_delivery, "2023;3;VAKA-KP2;191000;actual;-100;1")
+    gap = _append(account_delivery, "2023;3;VAKA-KP1;3650;actual;-100;1")
+    after_investments = _append(account_delivery, "2023;3;VAKA-KP1;9150;actual;-100;1")
+    assert _refusal(account_delivery) == [
+        f"ledger_accounts.csv:{balance} column 'account': account 191000 is in no range of the "
+        f"chart of accounts ({CHART}): its main account 1910 lies before the first range "
+        f"3000-3199; {EXPECTED_ACCOUNTS} (first occurrence)",
+        f"ledger_accounts.csv:{gap} column 'account': account 3650 is in no range of the chart "
+        f"of accounts ({CHART}): it lies between the ranges 3500-3599 and 3700-3799; "
+        f"{EXPECTED_ACCOUNTS} (first occurrence)",
+        f"ledger_accounts.csv:{after_investments} column 'account': account 9150 is in no range "
+        f"of the chart of accounts ({CHART}): it lies between the ranges 8500-8999 and "
+        f"9300-9399; {EXPECTED_ACCOUNTS} (first occurrence)",
+    ]
 
 
 def test_a_cost_centre_in_no_service_area_is_refused(account_delivery: Path):
@@ -180,9 +207,9 @@ def test_a_refused_account_file_leaves_the_warehouse_as_it_was(
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     load_delivery(con, validate_delivery(DEFAULT_DELIVERY_DIR), list(CONTRACTS.values()))
     before = con.execute("select count(*), max(loaded_at) from raw.load_log").fetchall()
-    _append(account_delivery, "2023;3;VAKA-KP1;960000;actual;-100;1")
+    _append(account_delivery, "2023;3;VAKA-KP1;191000;actual;-100;1")
     delivery = validate_delivery(account_delivery)  # rows are checked as they load
-    with pytest.raises(ExtractRefused, match="account 960000"):
+    with pytest.raises(ExtractRefused, match="account 191000"):
         load_delivery(con, delivery, list(CONTRACTS.values()), dt.datetime(2030, 1, 1))
     assert con.execute("select count(*), max(loaded_at) from raw.load_log").fetchall() == before
     assert con.execute("select count(*) from raw.ledger_accounts").fetchall() == [(0,)]
@@ -209,25 +236,97 @@ def test_the_chart_of_accounts_maps_every_range_to_one_operating_line(tmp_path: 
     shipped = [r for r in ranges.rows if r["municipality_code"] is None]
     own = [r for r in ranges.rows if r["municipality_code"] == "HEINOLA"]
     # Heinola's own rent ranges lie over the shipped chart's: they are its own chart.
-    assert (len(shipped), len(own)) == (28, 2)
+    assert (len(shipped), len(own)) == (37, 4)
     text = (REFERENCE_DIR / "account_ranges.csv").read_text(encoding="utf-8")
     line_of = {r["account_from"]: r["_source_line"] for r in shipped}
     added = len(text.splitlines()) + 1
     bad = tmp_path / "account_ranges.csv"
-    bad.write_text(text + "4510;4520;toimintakuluja;Päällekkäinen;\n", encoding="utf-8")
+    bad.write_text(text + "4510;4520;toimintakuluja;Päällekkäinen;;;\n", encoding="utf-8")
     with pytest.raises(ExtractRefused) as refused:
         load_account_ranges(report_lines, tmp_path)
     operating = sorted(r["line_code"] for r in report_lines.rows if r["statement"] == "operating")
     assert [str(e) for e in refused.value.errors] == [
         f"account_ranges.csv:{added} column 'line_code': 'toimintakuluja' is not an operating "
-        f"line; expected one of {', '.join(operating)}",
+        f"line; expected one of {', '.join(operating)} for a range of the income statement "
+        "(ledger empty or operating)",
         f"account_ranges.csv:{added} column 'account_from': overlaps the range 4500-4699 on "
         f"line {line_of[4500]}; expected each account in one range",
     ]
     # Within a municipality's own chart, ranges may not overlap either.
-    bad.write_text(text + "3450;3460;vuokratuotot;Päällekkäinen;HEINOLA\n", encoding="utf-8")
+    bad.write_text(text + "3450;3460;vuokratuotot;Päällekkäinen;HEINOLA;;\n", encoding="utf-8")
     with pytest.raises(ExtractRefused, match="overlaps the range 3400-3499"):
         load_account_ranges(report_lines, tmp_path)
+
+
+def test_investment_ranges_book_to_the_investment_table_and_internal_ones_are_items():
+    ranges = load_account_ranges(load_report_lines()).rows
+    by_start = {(r["municipality_code"], r["account_from"]): r for r in ranges}
+    kinds = {
+        start: (r["line_code"], r["item"], r["ledger"])
+        for (municipality, start), r in by_start.items()
+        if municipality is None
+    }
+    assert kinds[3000] == ("myyntituotot", None, None)  # external accounts: not split
+    assert kinds[7800] == ("rahastojen_muutos", None, None)
+    assert (kinds[8000], kinds[8500]) == (
+        ("menot", None, "investment"),
+        ("tulot", None, "investment"),
+    )
+    assert kinds[9300] == ("myyntituotot", "internal", None)
+    assert kinds[9900] == ("muut_toimintakulut", "internal", None)
+    assert [
+        (r["account_from"], r["line_code"], r["item"])
+        for (municipality, _), r in sorted(by_start.items(), key=lambda kv: kv[0][1])
+        if municipality == "HEINOLA"
+    ] == [
+        (3400, "vuokratuotot", None),
+        (4800, "vuokrakulut", None),
+        (9500, "vuokratuotot", "internal"),
+        (9600, "vuokrakulut", "internal"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        (
+            "9000;9099;palvelujen_ostot;Investoinnit operatiiviselle riville;;;investment",
+            "line_code",
+            "'palvelujen_ostot' is not a line of the investment table; expected one of menot, "
+            "tulot (statement investment) for a range with ledger investment",
+        ),
+        (
+            "9000;9099;menot;Investoinnit;;internal;investment",
+            "item",
+            "'internal' for a range with ledger investment; expected item empty: investment "
+            "figures are not split into external and internal items",
+        ),
+        (
+            "9000;9099;menot;Investoinnit ilman ledgeriä;;;",
+            "line_code",
+            "'menot' is not an operating line; expected one of",
+        ),
+        (
+            "9000;9099;menot;Investoinnit;;;investoinnit",
+            "ledger",
+            "'investoinnit' is not allowed; expected one of operating, investment",
+        ),
+    ],
+)
+def test_a_range_books_to_a_line_of_its_own_ledger(
+    tmp_path: Path, row: str, column: str, message: str
+):
+    report_lines = load_report_lines()
+    text = (REFERENCE_DIR / "account_ranges.csv").read_text(encoding="utf-8")
+    chart = tmp_path / "account_ranges.csv"
+    chart.write_text(text + "9000;9099;menot;Investoinnit;;;investment\n", encoding="utf-8")
+    assert load_account_ranges(report_lines, tmp_path).rows[-1]["ledger"] == "investment"
+    chart.write_text(text + row + "\n", encoding="utf-8")
+    with pytest.raises(ExtractRefused) as refused:
+        load_account_ranges(report_lines, tmp_path)
+    added = len(text.splitlines()) + 1
+    (error,) = [str(e) for e in refused.value.errors]
+    assert error.startswith(f"account_ranges.csv:{added} column '{column}': {message}"), error
 
 
 # --- the pipeline on account rows -------------------------------------------------------
@@ -348,3 +447,142 @@ def test_the_inbox_sees_an_account_level_delivery_without_parsing_it(account_del
     assert ready.file_hashes["ledger_accounts"] == hashlib.sha256(data).hexdigest()
     _ledger(account_delivery).write_bytes(b"\x00" + data)  # unreadable: not ready
     assert not delivery_readiness(account_delivery).ready
+
+
+# --- internal accounts and investment accounts -------------------------------------------
+
+# Sub-accounts by_account writes (main account + 1, then "10"), moved onto internal accounts:
+# part of every sales figure onto 9300 sisäiset myyntituotot, part of every rent income onto
+# Heinola's own 9500 sisäiset vuokratuotot.
+TO_INTERNAL = {"300110": "930010", "340110": "950010"}
+# OPKOU's year-to-date investment, booked on investment accounts of its cost centres instead
+# of on its project (which keeps a zero actual): the printed totals stay as they are.
+PROJECT_ACTUAL = "2023;3;OPKOU;KAILAS-KOULU-VALINEET;menot;actual;-130976;1"
+ON_INVESTMENT_ACCOUNTS = (
+    "2023;3;OPKOU-KP1;800010;actual;-100000;1",
+    "2023;3;OPKOU-KP2;8000;actual;-30976;1",
+)
+
+
+def _sum_of(folder: Path, centres: tuple[str, ...], accounts) -> Decimal:
+    """The 2023 actual to March of the given cost centres on the accounts given (a tuple of
+    accounts, or a test of an account), from the file."""
+    wanted = accounts if callable(accounts) else accounts.__contains__
+    total = Decimal(0)
+    for record in _ledger(folder).read_text(encoding="utf-8").splitlines()[1:]:
+        year, period, centre, account, scenario, amount, unit = record.split(";")
+        booked = (year, period, scenario) == ("2023", "3", "actual") and centre in centres
+        if booked and wanted(account):
+            total += Decimal(amount.replace(",", ".")) * int(unit)
+    return total
+
+
+@pytest.fixture(scope="module")
+def chart_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path):
+    work = tmp_path_factory.mktemp("chart")
+    folder = by_account(DEFAULT_DELIVERY_DIR, work / "source" / "2023-03")
+    text = _ledger(folder).read_text(encoding="utf-8")
+    for old, new in TO_INTERNAL.items():
+        assert f";{old};" in text
+        text = text.replace(f";{old};", f";{new};")
+    _ledger(folder).write_text(text + "\n".join(ON_INVESTMENT_ACCOUNTS) + "\n", encoding="utf-8")
+    investments = folder / "investments.csv"
+    data = investments.read_text(encoding="utf-8")
+    assert PROJECT_ACTUAL in data
+    investments.write_text(
+        data.replace(PROJECT_ACTUAL, PROJECT_ACTUAL.replace("-130976", "0")), encoding="utf-8"
+    )
+    return folder, run_pipeline(folder, work / "w.duckdb")
+
+
+def test_internal_accounts_are_internal_items_and_the_rest_external(
+    chart_run: tuple[Path, PipelineRun], embedded_run: PipelineRun
+):
+    folder, run = chart_run
+    assert run.exit_code == 0, run.output
+    assert re.search(r"leaf_figures_match_control passed: \d+ figures, \d+ rounding", run.output)
+    # Totals unchanged: every figure the report-line delivery gives, line by line.
+    by_line = _figures(embedded_run.published, "fct_budget_vs_actual", FIGURES)
+    booked_lines = "('" + "', '".join(sorted({row[2] for row in by_line})) + "')"
+    assert by_line == _figures(
+        run.published,
+        "fct_budget_vs_actual",
+        FIGURES,
+        f"org_code not like '%-KP_' and line_code in {booked_lines}",
+    )
+    external = {
+        (org, line): (actual, actual_external, budget, budget_external)
+        for org, line, actual, actual_external, budget, budget_external in _figures(
+            run.published,
+            "fct_budget_vs_actual",
+            "org_code, line_code, actual, actual_external, budget, budget_external",
+        )
+    }
+    vaka = ("VAKA-KP1", "VAKA-KP2")
+    # Sales: the part on 9300 is internal, the part on 3000 external.
+    actual, actual_external, *_ = external[("VAKA", "myyntituotot")]
+    assert actual_external == _sum_of(folder, vaka, ("3000",)) != 0
+    assert actual - actual_external == _sum_of(folder, vaka, ("930010",)) != 0
+    # Heinola's own internal rent accounts (9500) are its Vuokratuotot's internal items.
+    actual, actual_external, *_ = external[("VAKA", "vuokratuotot")]
+    assert actual - actual_external == _sum_of(folder, vaka, ("950010",)) != 0
+    # Every other figure of the delivery is external: its whole amount.
+    actual, actual_external, budget, budget_external = external[("VAKA", "palvelujen_ostot")]
+    assert (actual_external, budget_external) == (actual, budget) and actual < 0
+    # A subtotal's internal items are those of the lines under it.
+    actual, actual_external, *_ = external[("HYTO", "toimintatuotot")]
+    centres = tuple(c for c, _ in external if "-KP" in c)
+    internal = _sum_of(folder, centres, tuple(TO_INTERNAL.values()))
+    assert actual - actual_external == internal != 0
+
+
+def test_a_report_line_delivery_stays_unsplit(embedded_run: PipelineRun):
+    # The embedded delivery gives no items: nothing is made external.
+    assert _figures(
+        embedded_run.published,
+        "fct_budget_vs_actual",
+        "count(*)",
+        "actual_external is not null",
+    ) == {(0,)}
+
+
+def test_investment_accounts_go_to_the_investment_table_of_their_cost_centres(
+    chart_run: tuple[Path, PipelineRun], embedded_run: PipelineRun
+):
+    folder, run = chart_run
+    assert run.exit_code == 0, run.output
+    assert re.search(r"investment_totals_reconcile passed: \d+ figures, \d+ rounding", run.output)
+    columns = "org_code, line_code, actual"
+    invested = _figures(run.published, "fct_investments", columns, "org_code like 'OPKOU%'")
+    assert invested == {
+        ("OPKOU-KP1", "menot", Decimal("-100000")),
+        ("OPKOU-KP1", "netto", Decimal("-100000")),
+        ("OPKOU-KP2", "menot", Decimal("-30976")),
+        ("OPKOU-KP2", "netto", Decimal("-30976")),
+        # the project's zero and the accounts together: the printed service-area figure
+        ("OPKOU", "menot", Decimal("-130976")),
+        ("OPKOU", "netto", Decimal("-130976")),
+    }
+    # The department's investment figures are those of the delivery by project.
+    where = "org_code in ('HYTO', 'HYLA')"
+    assert _figures(run.published, "fct_investments", columns, where) == _figures(
+        embedded_run.published, "fct_investments", columns, where
+    )
+    # The project keeps its own figures; the accounts are no project.
+    assert _figures(
+        run.published,
+        "fct_investment_projects",
+        "project_code, line_code, actual, budget",
+        "org_code = 'OPKOU'",
+    ) == {
+        ("KAILAS-KOULU-VALINEET", "menot", Decimal(0), Decimal(-150000)),
+        ("KAILAS-KOULU-VALINEET", "netto", Decimal(0), Decimal(-150000)),
+    }
+    # Not in the operating figures: the cost centre's result is its operating accounts'.
+    operating = _sum_of(folder, ("OPKOU-KP1",), lambda account: not account.startswith("8"))
+    assert _figures(
+        run.published,
+        "fct_budget_vs_actual",
+        "actual",
+        "org_code = 'OPKOU-KP1' and line_code = 'tilikauden_ylijaama'",
+    ) == {(operating,)}

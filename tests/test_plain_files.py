@@ -350,13 +350,13 @@ def test_an_account_level_delivery_loads_from_a_path_with_an_apostrophe(
     # The exact path (a row to look at closely) reads the file again, by the same name.
     ledger = folder / "ledger_accounts.csv"
     ledger.write_text(
-        ledger.read_text(encoding="utf-8") + "2023;3;VAKA-KP1;960000;actual;-100;1\n",
+        ledger.read_text(encoding="utf-8") + "2023;3;VAKA-KP1;191000;actual;-100;1\n",
         encoding="utf-8",
     )
     with pytest.raises(ExtractRefused) as refused:
         check_delivery(folder)
     assert [e.line for e in refused.value.errors] == [738]
-    assert "account 960000 is in no range" in str(refused.value)
+    assert "account 191000 is in no range" in str(refused.value)
     assert_no_path_in(sql_text, tmp_path)
 
 

@@ -445,7 +445,7 @@ def test_bulk_references_follow_the_account_ledgers_declarations():
         {"organisation": organisation([*ORGANISATION, orphan])}, ranges, "M"
     )
     assert references.cost_centres == {"CC": ("S1", "service_area"), "CC2": ("D", "department")}
-    assert references.account_ranges == [(4000, 4399, "palkat")]
+    assert references.account_ranges == [(4000, 4399, "palkat", None, "operating", False)]
     assert (references.organisation_file, references.account_ranges_file) == (
         "organisation.csv",
         "seeds/reference/account_ranges.csv",

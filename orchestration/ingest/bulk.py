@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import duckdb
 import pandas as pd
@@ -78,14 +78,85 @@ class BulkSource:
     record_lines: Sequence[int] | None = None
 
 
+class AccountRange(NamedTuple):
+    """A range of main accounts of the chart (account_ranges.csv) and where it books."""
+
+    account_from: int
+    account_to: int
+    line_code: str
+    item: str | None = None  # external, internal, or None: the accounts say nothing
+    ledger: str = "operating"  # operating (the income statement) or investment
+    own: bool = False  # the municipality's own range, over the shipped chart
+
+    @property
+    def kind(self) -> str:
+        """What the range's accounts are, as the refusal of an account outside them says."""
+        if self.ledger == "investment":
+            return "an investment account"
+        if self.item == "internal":
+            return "an internal account"
+        return "an income-statement account"
+
+
+def chart_spans(ranges: list[AccountRange]) -> str:
+    """The chart summarised by kind of account, each kind as its spans of consecutive main
+    accounts, a municipality's own ranges taking precedence over the shipped ones: "an
+    income-statement account (3000-3599, 3700-3799, 4000-7999), an investment account (8000-8999)
+    or an internal account (9300-9999)"."""
+    kind_of: dict[int, str] = {}
+    for r in sorted(ranges, key=lambda r: not r.own):  # own ranges first: they decide
+        for account in range(r.account_from, r.account_to + 1):
+            kind_of.setdefault(account, r.kind)
+    spans: dict[str, list[list[int]]] = {}
+    for account in sorted(kind_of):
+        kind = kind_of[account]
+        runs = spans.setdefault(kind, [])
+        if runs and runs[-1][1] == account - 1 and kind_of.get(account - 1) == kind:
+            runs[-1][1] = account
+        else:
+            runs.append([account, account])
+    parts = [f"{kind} ({', '.join(f'{a}-{b}' for a, b in runs)})" for kind, runs in spans.items()]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def chart_position(main_account: int, ranges: list[AccountRange]) -> str:
+    """Where a main account outside every range lies: between which ranges, or before the
+    first or after the last."""
+    below = [r for r in ranges if r.account_to < main_account]
+    above = [r for r in ranges if r.account_from > main_account]
+    if not below and not above:
+        return "the chart has no ranges"
+    if not below:
+        first = min(above, key=lambda r: (r.account_from, r.account_to))
+        return f"before the first range {first.account_from}-{first.account_to}"
+    last = max(below, key=lambda r: (r.account_to, -r.account_from))
+    if not above:
+        return f"after the last range {last.account_from}-{last.account_to}"
+    following = min(above, key=lambda r: (r.account_from, r.account_to))
+    return (
+        f"between the ranges {last.account_from}-{last.account_to} and "
+        f"{following.account_from}-{following.account_to}"
+    )
+
+
+def not_in_chart(account: str, ranges: list[AccountRange], chart_file: str) -> str:
+    """The refusal of an account in no range of the chart."""
+    main = int(account[:4])
+    lies = "it lies" if len(account) == 4 else f"its main account {main} lies"
+    return (
+        f"account {account} is in no range of the chart of accounts ({chart_file}): {lies} "
+        f"{chart_position(main, ranges)}; expected {chart_spans(ranges)}"
+    )
+
+
 @dataclass(frozen=True)
 class BulkReferences:
     """What a bulk ledger is checked against: the delivery's organisation and the chart."""
 
     # cost centre -> (its parent's code, the parent's level), from the organisation extract
     cost_centres: dict[str, tuple[str | None, str | None]]
-    # (first main account, last main account, leaf report line), from account_ranges.csv
-    account_ranges: list[tuple[int, int, str]]
+    # the delivery's chart: the shipped ranges and its municipality's own (account_ranges.csv)
+    account_ranges: list[AccountRange]
     account_ranges_file: str
     organisation_file: str
 
@@ -422,7 +493,10 @@ def _references_sql(con, references: BulkReferences) -> None:
         "CREATE OR REPLACE TEMP TABLE _bulk_account_ranges "
         "(account_from INTEGER, account_to INTEGER, line_code VARCHAR)"
     )
-    con.executemany("INSERT INTO _bulk_account_ranges VALUES (?, ?, ?)", references.account_ranges)
+    con.executemany(
+        "INSERT INTO _bulk_account_ranges VALUES (?, ?, ?)",
+        [(r.account_from, r.account_to, r.line_code) for r in references.account_ranges],
+    )
 
 
 _BAD_ACCOUNT = "not regexp_full_match(account, '[0-9]{4,10}')"
@@ -646,7 +720,6 @@ def _insert_exact(con, contract: Contract, lineage: dict[str, Any], line_of, rec
 def _mapping_errors(con, contract, name, references, line_of) -> list[ExtractError]:
     errors: list[ExtractError] = []
     typed = "_bulk_typed"
-    ranges = ", ".join(f"{a}-{b} {line}" for a, b, line in references.account_ranges)
     for account, record in con.execute(
         f"""
         SELECT account, min(_record) FROM {typed}
@@ -659,9 +732,8 @@ def _mapping_errors(con, contract, name, references, line_of) -> list[ExtractErr
                 name,
                 line_of(int(record)),
                 "account",
-                f"account {account} is in no range of the chart of accounts "
-                f"({references.account_ranges_file}); expected a main account in one of "
-                f"{ranges} (first occurrence)",
+                not_in_chart(account, references.account_ranges, references.account_ranges_file)
+                + " (first occurrence)",
             )
         )
     for cost_centre, record in con.execute(

@@ -659,7 +659,11 @@ _register(
         "amounts per cost centre and account. Accounts map to leaf report lines through "
         "the chart of accounts (seeds/reference/account_ranges.csv, JHS 192 account "
         "ranges); cost centres roll up to their service area through the organisation "
-        "extract. Same periods as the operating ledger; monthly year-to-date snapshots "
+        "extract. Figures on investment accounts (8000-8999 in the shipped chart) go to the "
+        "investment table of the cost centre's units, without a project; figures on internal "
+        "accounts (9300-9999) are internal items, and then the delivery's other figures "
+        "without an item are external. Accounts of the balance sheet are refused. Same "
+        "periods as the operating ledger; monthly year-to-date snapshots "
         "(1, 2, 3, ...) may be given. A delivery gives its operating figures in this "
         "extract or in the operating ledger by report line, not both.",
         columns=(
@@ -1156,14 +1160,29 @@ ACCOUNT_RANGES = Contract(
     kind="account_ranges",
     title="Chart of accounts (reference)",
     description="Which report line each main account (the first four digits of an "
-    "account number) books to, as ranges of the JHS 192 municipal chart of accounts. A "
-    "municipality adds ranges of its own (rows with its code), which take precedence over the "
-    "shipped ones for the accounts they cover: Heinola books rents (3400-3499, 4800-4899) on "
-    "its own lines Vuokratuotot and Vuokrakulut. Accounts outside every range are refused.",
+    "account number) books to, as ranges of the JHS 192 municipal chart of accounts. The "
+    "shipped chart numbers the whole income statement (3000-7999: operating income and "
+    "expenses, tax revenue and state grants, financial items, depreciation, extraordinary "
+    "items, appropriations), the investment accounts (8000-8499 investment expenses onto "
+    "MENOT, 8500-8999 investment income, financial contributions and sale proceeds, onto "
+    "TULOT of the investment table) and the internal items (sisäiset, 9300-9999) onto the "
+    "operating lines they belong to. This numbering is the shipped default: a municipality "
+    "whose chart numbers differently adds ranges of its own (rows with its code), which take "
+    "precedence over the shipped ones for the accounts they cover; Heinola books rents "
+    "(3400-3499, 4800-4899, internal 9500-9699) on its own lines Vuokratuotot and "
+    "Vuokrakulut. Accounts outside every range (the balance sheet, 1000-2999, or a gap) are "
+    "refused. A delivery with figures on internal accounts has its other (unsplit) figures "
+    "external.",
     columns=(
         Column("account_from", "integer", "First main account of the range.", "4300"),
         Column("account_to", "integer", "Last main account of the range (inclusive).", "4499"),
-        Column("line_code", "code", "Operating report line.", "palvelujen_ostot"),
+        Column(
+            "line_code",
+            "code",
+            "The report line the range books to: an operating line, or for a range of "
+            "investment accounts a leaf line of the investment table (menot, tulot).",
+            "palvelujen_ostot",
+        ),
         Column("name_fi", "text", "What the range holds.", "Palvelujen ostot"),
         Column(
             "municipality_code",
@@ -1171,6 +1190,27 @@ ACCOUNT_RANGES = Contract(
             "The municipality whose own range this is; empty for the shipped chart.",
             "",
             required=False,
+            may_be_absent=True,
+        ),
+        Column(
+            "item",
+            "enum",
+            "external = the range's accounts hold external items (ulkoiset); internal = "
+            "internal items (sisäiset); empty = the accounts say nothing about items (a "
+            "figure's own item column decides).",
+            "",
+            required=False,
+            allowed=("external", "internal"),
+            may_be_absent=True,
+        ),
+        Column(
+            "ledger",
+            "enum",
+            "operating = the income statement (empty means the same); investment = "
+            "investment accounts, booked onto the investment table per cost centre.",
+            "",
+            required=False,
+            allowed=("operating", "investment"),
             may_be_absent=True,
         ),
     ),

@@ -339,14 +339,25 @@ def nested_line_errors(
     return errors
 
 
+def _investment_leaves(report_lines: ParsedExtract) -> list[str]:
+    """The leaf lines of the investment table (menot, tulot), in file order."""
+    return [
+        r["line_code"]
+        for r in report_lines.rows
+        if r["statement"] == "investment" and r["line_type"] == "leaf"
+    ]
+
+
 def load_account_ranges(
     report_lines: ParsedExtract, reference_dir: Path = REFERENCE_DIR
 ) -> ParsedExtract:
-    """The chart of accounts, checked: ranges of main accounts onto operating lines, none
-    overlapping another of the same chart (the shipped one, or a municipality's own)."""
+    """The chart of accounts, checked: ranges of main accounts onto operating lines (or, for
+    investment accounts, onto the investment table's leaf lines), none overlapping another
+    of the same chart (the shipped one, or a municipality's own)."""
     ranges = parse_extract(reference_dir / "account_ranges.csv", ACCOUNT_RANGES)
     name = ranges.path.name
-    leaves = set(_operating_lines(report_lines))
+    operating = set(_operating_lines(report_lines))
+    investment = _investment_leaves(report_lines)
     errors = []
     previous: dict[str, Any] | None = None
     for row in sorted(ranges.rows, key=lambda r: (r["municipality_code"] or "", r["account_from"])):
@@ -362,14 +373,38 @@ def load_account_ranges(
                     "expected a range of four-digit main accounts with account_from <= account_to",
                 )
             )
-        if row["line_code"] not in leaves:
+        if row["ledger"] == "investment":
+            if row["line_code"] not in investment:
+                errors.append(
+                    ExtractError(
+                        name,
+                        line,
+                        "line_code",
+                        f"'{row['line_code']}' is not a line of the investment table; expected "
+                        f"one of {', '.join(investment)} (statement investment) for a range "
+                        "with ledger investment",
+                    )
+                )
+            if row["item"] is not None:
+                errors.append(
+                    ExtractError(
+                        name,
+                        line,
+                        "item",
+                        f"'{row['item']}' for a range with ledger investment; expected item "
+                        "empty: investment figures are not split into external and internal "
+                        "items",
+                    )
+                )
+        elif row["line_code"] not in operating:
             errors.append(
                 ExtractError(
                     name,
                     line,
                     "line_code",
                     f"'{row['line_code']}' is not an operating line; expected one of "
-                    f"{', '.join(sorted(leaves))}",
+                    f"{', '.join(sorted(operating))} for a range of the income statement "
+                    "(ledger empty or operating)",
                 )
             )
         if previous is not None and row["account_from"] <= previous["account_to"]:
@@ -408,7 +443,14 @@ def bulk_references(
             if accepted(units, r)
         },
         account_ranges=[
-            (r["account_from"], r["account_to"], r["line_code"])
+            bulk.AccountRange(
+                r["account_from"],
+                r["account_to"],
+                r["line_code"],
+                r.get("item"),
+                r.get("ledger") or "operating",
+                own=r["municipality_code"] is not None,
+            )
             for r in account_ranges.rows
             if r["municipality_code"] in (None, municipality)
         ],

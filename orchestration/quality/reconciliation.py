@@ -32,8 +32,9 @@ CHECKS: dict[str, str] = {
     "subtotal (Toimintatuotot ... Tilikauden tulos), within the rounding of the printed unit.",
     "department_totals_reconcile": "The service areas add up to every printed department figure "
     "(every line, every measure, TULOT/MENOT/NETTO), within the rounding of the printed unit.",
-    "investment_totals_reconcile": "Investment projects add up to the printed service-area and "
-    "department investment totals, within the rounding of the printed unit.",
+    "investment_totals_reconcile": "Investment projects, and the figures booked on investment "
+    "accounts, add up to the printed service-area and department investment totals, within "
+    "the rounding of the printed unit.",
 }
 
 FIGURE_COLUMNS = [

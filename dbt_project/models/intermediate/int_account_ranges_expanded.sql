@@ -1,7 +1,9 @@
 -- The chart of accounts as one row per main account (0000-9999) that a range covers, so
 -- that millions of ledger rows find their report line by an equality join on a small
 -- table, not by a range join: the shipped chart (municipality_code null) and each
--- municipality's own ranges, which take precedence for the accounts they cover.
+-- municipality's own ranges, which take precedence for the accounts they cover. Each
+-- main account carries the ledger it books to (operating, or investment: a leaf line of
+-- the investment table) and the item its accounts hold (internal, external, or null).
 with
 
 digits as (
@@ -51,7 +53,9 @@ expanded as (
     select
         account_ranges.municipality_code,
         main_accounts.main_account,
-        account_ranges.line_code
+        account_ranges.line_code,
+        coalesce(account_ranges.ledger, 'operating') as ledger,
+        account_ranges.item
     from main_accounts
     inner join account_ranges
         on main_accounts.main_account between account_ranges.account_from

@@ -1,6 +1,7 @@
 -- One row per reporting period, municipality, booking unit and booked line with the base
 -- figures, from whichever operating ledger the period was delivered in: by report line, or by
--- account and cost centre (added up to report lines first), and the controllers' forecasts.
+-- account and cost centre (added up to report lines first; the operating accounts only),
+-- and the controllers' forecasts.
 -- The budget after changes, the original budget and the changes are derived from each other
 -- where a delivery gives two of them.
 with
@@ -44,6 +45,9 @@ ledger_by_account as (
         reported_unit,
         figures
     from {{ ref('int_ledger_accounts_aggregated') }}
+    -- Investment accounts go to the investment table (int_investment_measures_pivoted); a
+    -- row added up before the chart had ledgers (null) is operating.
+    where coalesce(ledger, 'operating') = 'operating'
 
 ),
 

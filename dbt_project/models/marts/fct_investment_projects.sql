@@ -5,6 +5,8 @@ with
 projects as (
 
     select * from {{ ref('int_investment_measures_pivoted') }}
+    -- figures on investment accounts without a project are the units' (fct_investments)
+    where project_code is not null
 
 ),
 

@@ -1,5 +1,6 @@
 -- Investments budget vs. actual per reporting period, organisation unit (every level)
--- and line (MENOT, TULOT, NETTO), computed from the projects.
+-- and line (MENOT, TULOT, NETTO), computed from the projects and from the figures booked
+-- on investment accounts of the account-level ledger (per cost centre, without a project).
 with
 
 rolled_up as (
@@ -20,9 +21,17 @@ org_units as (
 
 ),
 
-deliveries as (
+investment_deliveries as (
 
     {{ current_delivery('investments') }}
+
+),
+
+-- A scope that books its investments on investment accounts only has no investments
+-- extract: its figures come from the operating ledger by account.
+ledger_deliveries as (
+
+    {{ current_delivery('operating_ledger') }}
 
 ),
 
@@ -37,10 +46,14 @@ final as (
         {{ fact_ledger_measures('rolled_up') }},
         {{ budget_measures('periods.reporting_month') }},
         rolled_up.leaf_rows,
-        deliveries.source_load_id,
-        deliveries.source_file,
-        deliveries.source_sha256,
-        deliveries.source_loaded_at
+        coalesce(investment_deliveries.source_load_id, ledger_deliveries.source_load_id)
+            as source_load_id,
+        coalesce(investment_deliveries.source_file, ledger_deliveries.source_file)
+            as source_file,
+        coalesce(investment_deliveries.source_sha256, ledger_deliveries.source_sha256)
+            as source_sha256,
+        coalesce(investment_deliveries.source_loaded_at, ledger_deliveries.source_loaded_at)
+            as source_loaded_at
     from rolled_up
     inner join periods
         on periods.reporting_period = rolled_up.reporting_period
@@ -48,10 +61,14 @@ final as (
         on org_units.reporting_period = rolled_up.reporting_period
         and org_units.municipality_code = rolled_up.municipality_code
         and org_units.org_code = rolled_up.org_code
-    left join deliveries
-        on deliveries.reporting_period = rolled_up.reporting_period
-        and deliveries.municipality_code = rolled_up.municipality_code
-        and deliveries.scope_code = org_units.scope_code
+    left join investment_deliveries
+        on investment_deliveries.reporting_period = rolled_up.reporting_period
+        and investment_deliveries.municipality_code = rolled_up.municipality_code
+        and investment_deliveries.scope_code = org_units.scope_code
+    left join ledger_deliveries
+        on ledger_deliveries.reporting_period = rolled_up.reporting_period
+        and ledger_deliveries.municipality_code = rolled_up.municipality_code
+        and ledger_deliveries.scope_code = org_units.scope_code
 
 )
 
