@@ -10,13 +10,13 @@ and the accounting sign is turned into the report sign on every line type.
 
 from __future__ import annotations
 
+import array
 import csv
 import shutil
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
 
@@ -147,6 +147,7 @@ def test_the_same_export_as_a_workbook_gives_the_same_rows(wide, report_lines, t
     assert loaded is not None and loaded.path.name == "toteutuma.toml"
     from_csv = convert_export(EXPORT, wide, PERIOD, report_lines, to_file=False)
     from_xlsx = convert_export(workbook, loaded, PERIOD, report_lines, to_file=False)
+
     # The same contract rows, the same amounts to the cent; the sheet's rows are one
     # further down (the title row).
     def exact(records):
@@ -164,8 +165,10 @@ def test_a_profile_in_the_folder_reads_the_goal_sheet(report_lines):
     delivery = validate_delivery(EXPORT_DIR)
     goals = delivery.extracts["goals"]
     assert goals.path.name == "tavoitteet_2024-04.xlsx"
-    assert [(r["_source_line"], r["goal_id"], r["goal_level"], r["org_codes"], r["status"])
-            for r in goals.rows] == [
+    assert [
+        (r["_source_line"], r["goal_id"], r["goal_level"], r["org_codes"], r["status"])
+        for r in goals.rows
+    ] == [
         (4, "T1", "council", "KASOP", "partially_achieved"),
         (5, "T2", "operating_plan", "PERUS", "achieved"),
         (6, "T3", "council", "TEKPA", "not_achieved"),
@@ -276,9 +279,7 @@ def _converted(export: Path, text: str):
 
 def test_a_good_profile_converts(export):
     loaded = profiles.load_profile(_profile(export.parent, _GOOD))
-    conversion = convert_export(
-        export, loaded, PERIOD, load_report_lines(), to_file=False
-    )
+    conversion = convert_export(export, loaded, PERIOD, load_report_lines(), to_file=False)
     assert conversion.table.records == [
         (2, ["2024", "4", "VAKA-110", "4400", "actual", "-12.50", "1", ""])
     ]
@@ -430,9 +431,7 @@ def test_a_unit_in_two_places_of_the_hierarchy_is_refused(wide, report_lines, tm
 def test_two_profiles_reading_one_export_are_refused(export):
     _profile(export.parent, _GOOD, "a.toml")
     _profile(export.parent, _GOOD.replace('name = "t"', 'name = "u"'), "b.toml")
-    assert (
-        "export_1.csv: 2 profiles in " in _refusal(lambda: profiles.profile_for(export))
-    )
+    assert "export_1.csv: 2 profiles in " in _refusal(lambda: profiles.profile_for(export))
 
 
 def test_a_file_no_profile_reads_is_an_unknown_extract(export):
@@ -458,8 +457,7 @@ def test_a_contract_error_in_an_export_names_its_column_and_the_profile(tmp_path
     book.save(sheet)
     message = _refusal(lambda: validate_delivery(folder))
     assert (
-        "tavoitteet_2024-04.xlsx:5 column 'Vastuuyksikkö': unknown organisation unit "
-        "'TUNTEMATON'"
+        "tavoitteet_2024-04.xlsx:5 column 'Vastuuyksikkö': unknown organisation unit 'TUNTEMATON'"
     ) in message
     assert "(org_codes, by profile tavoitteet.toml)" in message
 
@@ -520,21 +518,80 @@ def test_profile_schema_is_the_documented_one(capsys):
 # A large profiled export still goes the bulk path -----------------------------------------
 
 
-def test_a_million_row_export_is_converted_in_one_pass_and_loaded_in_bulk(tmp_path):
+def _converted_file(conversion: profiles.Conversion) -> list[tuple[int, list[str]]]:
+    with conversion.converted.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f, delimiter=";"))[1:]
+    assert len(rows) == len(conversion.record_lines)
+    return [
+        (int(line), [*row[:5], str(Decimal(row[5])), *row[6:]])
+        for line, row in zip(conversion.record_lines, rows, strict=True)
+    ]
+
+
+def test_duckdb_and_python_convert_an_export_alike(wide, report_lines):
+    by_duckdb = convert_export(EXPORT, wide, PERIOD, report_lines, to_file=True)
+    rule = sign_rule(report_lines, "ledger")
+    by_python = profiles.convert(EXPORT, wide, PERIOD, rule, to_file=True, in_python=True)
+    assert isinstance(by_python.record_lines, array.array)  # the Python path ran
+    assert not isinstance(by_duckdb.record_lines, array.array)  # and DuckDB's
+    assert _converted_file(by_duckdb) == _converted_file(by_python)
+    assert len(_converted_file(by_duckdb)) == 132
+    assert by_duckdb.organisation.records == by_python.organisation.records
+    assert by_duckdb.sha256 == by_python.sha256
+
+
+def test_an_export_duckdb_cannot_decide_is_converted_in_python_with_its_errors(
+    wide, report_lines, tmp_path
+):
+    export = tmp_path / "toteutuma_tileittain_2024-04.csv"
+    rows = _records(EXPORT)
+    rows[5][11] = "12,345,67"  # not a number of the profile's format
+    with export.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    assert (
+        "toteutuma_tileittain_2024-04.csv:6 column 'Toteutuma kauden loppuun': not a number "
+        "in the profile's format (decimal separator ',', thousands separator ' ') (found "
+        "'12,345,67')"
+    ) in _refusal(lambda: convert_export(export, wide, PERIOD, report_lines, to_file=True))
+
+
+def test_a_million_row_export_is_converted_by_duckdb_and_loaded_in_bulk(tmp_path):
+    """A large city's year of account rows: ten-digit sub-accounts of the export's own."""
     from orchestration.ingest.loading import check_delivery
 
     folder = tmp_path / "2024-04"
     folder.mkdir()
     shutil.copy(EXPORT_DIR / "control_totals.csv", folder)
-    export = folder / "toteutuma_tileittain_2024-04.csv"
-    with export.open("w", encoding="utf-8") as f:
-        subprocess.run(
-            [sys.executable, str(WRITER), "--rows", "1000000"], stdout=f, check=True
+    export = folder / EXPORT.name
+    copies = 1_000_000 // 66 + 1
+    columns = [f"column{i:02d}" for i in range(12)]
+    source = (
+        "read_csv($small, header = true, all_varchar = true, names = ["
+        + ", ".join(f"'{c}'" for c in columns)
+        + "])"
+    )
+    account = (
+        r"regexp_replace(column09, '^TILI/([0-9]{4})[0-9]{2}', "
+        r"'TILI/\1' || lpad(n::varchar, 6, '0'))"
+    )
+    copied = ", ".join(account if c == "column09" else c for c in columns)
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            COPY (
+                SELECT {", ".join(columns)} FROM {source}
+                UNION ALL
+                SELECT {copied} FROM {source}, range(1, $copies) AS copies(n)
+            ) TO $big (HEADER false, QUOTE '"', FORCE_QUOTE (column10, column11))
+            """,
+            {"small": str(EXPORT), "big": str(export), "copies": copies},
         )
-    records = sum(1 for _ in export.open(encoding="utf-8")) - 1
+    body = export.read_bytes()
+    export.write_bytes(EXPORT.read_bytes().split(b"\n", 1)[0] + b"\n" + body)
+    records = body.count(b"\n")
     assert records >= 1_000_000
     delivery = check_delivery(folder)
     ledger = delivery.extracts["ledger_accounts"]
     assert ledger.bulk_source is not None
-    assert ledger.bulk_rows == 2 * records  # budget and actual of every record
+    assert ledger.bulk_rows == 2 * records  # the budget and the actual of every record
     assert delivery.extracts["organisation"].row_count == 14

@@ -330,7 +330,8 @@ def _value_ok(column: Column) -> str:
     """SQL true when the loaded value of a column is acceptable."""
     name = sql_identifier(column.name)
     if column.type == "enum":
-        return f"{name} in ({', '.join(sql_literal(a) for a in column.allowed)})"
+        allowed = f"{name} in ({', '.join(sql_literal(a) for a in column.allowed)})"
+        return allowed if column.required else f"({name} is null or {allowed})"
     if column.type == "decimal":
         return f"{name} is not null and abs({name}) < 1e14"
     if column.type in _PATTERNS:
@@ -644,7 +645,7 @@ def _line_mapper(source: BulkSource, readable: Path, record_count: int):
     the file as CSV, which only this slow path does."""
     if source.record_lines is not None:
         lines = source.record_lines
-        return lambda record: lines[record - 1] if record - 1 < len(lines) else 0
+        return lambda record: int(lines[record - 1]) if record - 1 < len(lines) else 0
     trailing_blank = _trailing_blank_lines(readable)
     if source.physical_lines - trailing_blank == record_count + 1:
         return lambda record: record + 1
@@ -699,11 +700,19 @@ def _insert_exact(con, contract: Contract, lineage: dict[str, Any], line_of, rec
     if line_of(1) == 2 and line_of(records) == records + 1:
         line_sql = "_record + 1"
     else:
-        con.execute("CREATE OR REPLACE TEMP TABLE _bulk_line_of (_record BIGINT, line INTEGER)")
-        con.executemany(
-            "INSERT INTO _bulk_line_of VALUES (?, ?)",
-            [(r, line_of(r)) for r in range(1, records + 1)],
+        frame = pd.DataFrame(
+            {
+                "_record": range(1, records + 1),
+                "line": [line_of(r) for r in range(1, records + 1)],
+            }
         )
+        con.register("_bulk_line_frame", frame)
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _bulk_line_of AS SELECT * FROM _bulk_line_frame"
+            )
+        finally:
+            con.unregister("_bulk_line_frame")
         line_sql = "(SELECT line FROM _bulk_line_of o WHERE o._record = t._record)"
     con.execute(
         f"""

@@ -225,7 +225,8 @@ class Profile(_Strict):
         contract = CONTRACTS.get(self.extract)
         if contract is None:
             raise ValueError(
-                f"extract '{self.extract}' is not a contract; expected one of {', '.join(CONTRACTS)}"
+                f"extract '{self.extract}' is not a contract; expected one of "
+                f"{', '.join(CONTRACTS)}"
             )
         names = contract.column_names
         for key in self.fields:
@@ -353,7 +354,11 @@ def load_profile(path: Path) -> LoadedProfile:
 
 def _where(loc: tuple) -> str:
     # Union branches and validators name themselves in the location: not keys of the file.
-    parts = [str(p) for p in loc if not str(p).startswith(("function-", "union[")) and p not in ("str", "int")]
+    parts = [
+        str(p)
+        for p in loc
+        if not str(p).startswith(("function-", "union[")) and p not in ("str", "int")
+    ]
     return ".".join(parts) or "(top level)"
 
 
@@ -444,6 +449,7 @@ class _Export:
     header: list[str]
     header_line: int
     rows: Iterator[tuple[int, list[str]]]
+    physical_lines: int = 0  # a CSV file's lines, blank lines at its end not counted
 
 
 def _open_export(path: Path, read: Read, kind: str) -> _Export:
@@ -460,10 +466,16 @@ def _open_export(path: Path, read: Read, kind: str) -> _Export:
         )
     digest = hashlib.sha256()
     sniffer = EncodingSniffer(path.name)
+    newlines, tail = 0, b""
     with open_plain(path) as f:
         while chunk := f.read(8 * 1024 * 1024):
             digest.update(chunk)
             sniffer.feed(chunk)
+            newlines += chunk.count(b"\n")
+            tail = (tail + chunk)[-4096:]
+    stripped = tail.rstrip(b"\r\n \t")
+    blank_at_end = max(tail[len(stripped) :].count(b"\n") - 1, 0)
+    physical_lines = newlines - blank_at_end + (0 if tail.endswith(b"\n") else 1)
     if digest.digest() == hashlib.sha256(b"").digest():
         raise ExtractRefused([ExtractError(path.name, 0, "", EMPTY_FILE)])
     encoding = sniffer.finish()
@@ -478,7 +490,14 @@ def _open_export(path: Path, read: Read, kind: str) -> _Export:
         if line >= read.header_row:
             header = [c.strip() for c in record]
             return _Export(
-                path, digest.hexdigest(), encoding, delimiter, header, line, _closing(stream, text)
+                path,
+                digest.hexdigest(),
+                encoding,
+                delimiter,
+                header,
+                line,
+                _closing(stream, text),
+                physical_lines,
             )
     raise ExtractRefused([ExtractError(path.name, 0, "", EMPTY_FILE)])
 
@@ -798,11 +817,14 @@ def convert(
     to_file: bool = False,
     limit: int | None = None,
     line_names: dict[str, str] | None = None,
+    in_python: bool = False,
 ) -> Conversion:
     """Convert an export; raise ExtractRefused naming the export's lines and columns.
 
     `to_file` writes the contract's rows to a temporary CSV file (a bulk extract),
-    otherwise they are kept as a table; `limit` stops after that many export rows."""
+    otherwise they are kept as a table; `limit` stops after that many export rows. A CSV
+    file to a file is converted by DuckDB (profiles_sql.py) where it can decide every
+    value, else here, row by row (`in_python` asks for this)."""
     profile, contract = loaded.profile, loaded.contract
     export = _open_export(path, profile.read, contract.kind)
     mapping = _mapping(export, loaded)
@@ -814,6 +836,22 @@ def convert(
     out_records: list[tuple[int, list[str]]] = []
     record_lines = array.array("q")
     folder = sink = writer = None
+    if to_file and limit is None and export.delimiter and not in_python:
+        from orchestration.ingest import profiles_sql
+
+        folder = tempfile.TemporaryDirectory(prefix="kuntaseuranta-profile-")
+        try:
+            converted, lines, units_found = profiles_sql.convert_in_duckdb(
+                export, mapping, profile, period, Path(folder.name), export.physical_lines
+            )
+        except profiles_sql.GiveWay:
+            folder.cleanup()
+            folder = None
+            export = _open_export(path, profile.read, contract.kind)  # read it again, in Python
+        else:
+            return _conversion(
+                loaded, path, export, mapping, None, units_found, converted, lines, folder
+            )
     if to_file:
         folder = tempfile.TemporaryDirectory(prefix="kuntaseuranta-profile-")
         converted = Path(folder.name) / (path.stem + ".csv")
@@ -862,7 +900,31 @@ def convert(
         if folder is not None:
             folder.cleanup()
         raise ExtractRefused(errors)
-    combined = extract_sha256(export.sha256, loaded, contract.kind)
+    return _conversion(
+        loaded,
+        path,
+        export,
+        mapping,
+        None if to_file else out_records,
+        list(units.values()),
+        converted if folder is not None else None,
+        record_lines if folder is not None else None,
+        folder,
+    )
+
+
+def _conversion(
+    loaded: LoadedProfile,
+    path: Path,
+    export: _Export,
+    mapping: Mapping,
+    out_records: list[tuple[int, list[str]]] | None,
+    units: list[tuple[int, list[str]]],
+    converted: Path | None,
+    record_lines: Any,
+    folder: tempfile.TemporaryDirectory | None,
+) -> Conversion:
+    combined = extract_sha256(export.sha256, loaded, loaded.contract.kind)
     organisation = None
     if mapping.levels:
         organisation = RawTable(
@@ -871,10 +933,11 @@ def convert(
             encoding=export.encoding,
             delimiter=export.delimiter,
             header=CONTRACTS["organisation"].column_names,
-            records=[(line, row) for line, row in units.values()],
+            records=units,
         )
     table = None
-    if not to_file:
+    if out_records is not None:
+        header = loaded.contract.column_names
         table = RawTable(path, combined, export.encoding, export.delimiter, header, out_records)
     return Conversion(
         loaded,
@@ -885,8 +948,8 @@ def convert(
         mapping,
         table,
         organisation,
-        converted=None if folder is None else converted,
-        record_lines=record_lines if folder is not None else None,
+        converted=converted,
+        record_lines=record_lines,
         _folder=folder,
     )
 
@@ -923,7 +986,7 @@ def _rows_of(
         rows = [base]
     else:
         rows = []
-        for scenario, (position, column, scenario_period) in mapping.scenarios.items():
+        for scenario, (position, _, scenario_period) in mapping.scenarios.items():
             raw = record[position] if position < len(record) else ""
             if not raw.strip():
                 continue  # no figure for that scenario on this row

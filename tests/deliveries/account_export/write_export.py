@@ -103,15 +103,27 @@ ORGANISATION = [
         "KASOP",
         "Kasvun ja oppimisen toimiala",
         [
-            ("VAKA", "Varhaiskasvatus", [("VAKA-110", "Päiväkoti Kanervala"), ("VAKA-120", "Päiväkoti Noljakka")]),
-            ("PERUS", "Perusopetus", [("PERUS-210", "Rantakylän koulu"), ("PERUS-220", "Pielisjoen koulu")]),
+            (
+                "VAKA",
+                "Varhaiskasvatus",
+                [("VAKA-110", "Päiväkoti Kanervala"), ("VAKA-120", "Päiväkoti Noljakka")],
+            ),
+            (
+                "PERUS",
+                "Perusopetus",
+                [("PERUS-210", "Rantakylän koulu"), ("PERUS-220", "Pielisjoen koulu")],
+            ),
         ],
     ),
     (
         "TEKPA",
         "Teknisten palvelujen toimiala",
         [
-            ("KATU", "Katu- ja viheralueet", [("KATU-310", "Kunnossapito"), ("KATU-320", "Rakentaminen")]),
+            (
+                "KATU",
+                "Katu- ja viheralueet",
+                [("KATU-310", "Kunnossapito"), ("KATU-320", "Rakentaminen")],
+            ),
             ("TILA", "Tilapalvelut", [("TILA-410", "Kiinteistönhoito")]),
         ],
     ),
@@ -119,9 +131,41 @@ ORGANISATION = [
 
 # Accounts a cost centre books, by the first letters of its code.
 BOOKS = {
-    "VAKA": ["300000", "320000", "400000", "410000", "415000", "440000", "450000", "490000", "940000", "960000"],
-    "PERUS": ["300000", "330000", "400000", "410000", "415000", "440000", "450000", "940000", "960000"],
-    "KATU": ["300000", "370000", "400000", "410000", "415000", "440000", "450000", "930000", "800000", "850000"],
+    "VAKA": [
+        "300000",
+        "320000",
+        "400000",
+        "410000",
+        "415000",
+        "440000",
+        "450000",
+        "490000",
+        "940000",
+        "960000",
+    ],
+    "PERUS": [
+        "300000",
+        "330000",
+        "400000",
+        "410000",
+        "415000",
+        "440000",
+        "450000",
+        "940000",
+        "960000",
+    ],
+    "KATU": [
+        "300000",
+        "370000",
+        "400000",
+        "410000",
+        "415000",
+        "440000",
+        "450000",
+        "930000",
+        "800000",
+        "850000",
+    ],
     "TILA": ["300000", "930000", "400000", "410000", "440000", "450000", "490000", "800000"],
 }
 
@@ -295,7 +339,17 @@ def main() -> None:
     text = io.StringIO()
     writer = csv.writer(text, delimiter=";", lineterminator="\n")
     writer.writerow(
-        ["fiscal_year", "period", "statement", "org_code", "line_code", "measure", "amount", "unit", "item"]
+        [
+            "fiscal_year",
+            "period",
+            "statement",
+            "org_code",
+            "line_code",
+            "measure",
+            "amount",
+            "unit",
+            "item",
+        ]
     )
     writer.writerows(control_totals())
     (FOLDER / "control_totals.csv").write_text(text.getvalue(), encoding="utf-8")
