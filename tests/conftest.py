@@ -219,12 +219,13 @@ def unreconciled_run(
 
 @pytest.fixture(scope="session")
 def formats_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> PipelineRun:
-    """The four deliveries written from public report formats (tests/deliveries), loaded in
-    one run into a new warehouse: shared by the tests that read what it published."""
-    from tests.deliveries import FORMATS
+    """The four deliveries written from public report formats and the finance-system
+    export read through its source profile (tests/deliveries), loaded in one run into a
+    new warehouse: shared by the tests that read what it published."""
+    from tests.deliveries import EXPORTS, FORMATS
 
     published = tmp_path_factory.mktemp("formats") / "w.duckdb"
-    run = run_pipeline(list(FORMATS.values()), published)
+    run = run_pipeline([*FORMATS.values(), *EXPORTS.values()], published)
     assert run.exit_code == 0, run.output
     return run
 

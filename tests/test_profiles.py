@@ -123,7 +123,7 @@ def test_the_wide_export_becomes_contract_rows_in_the_report_sign(wide, report_l
     assert conversion.mapping.unmapped == ["Raportointirivi"]
     units = {row[0]: row[1:4] for _, row in conversion.organisation.records}
     assert units["JOENSUU"] == ["municipality", "", "Joensuun kaupunki"]
-    assert units["KASOP"] == ["department", "JOENSUU", "Kasvun ja oppimisen toimiala"]
+    assert units["KASVU"] == ["department", "JOENSUU", "Kasvun ja oppimisen toimiala"]
     assert units["VAKA-110"] == ["cost_centre", "VAKA", "Päiväkoti Kanervala"]
     assert len(units) == 14
     # Every amount as the export has it, negated: nothing lost or rounded.
@@ -169,7 +169,7 @@ def test_a_profile_in_the_folder_reads_the_goal_sheet(report_lines):
         (r["_source_line"], r["goal_id"], r["goal_level"], r["org_codes"], r["status"])
         for r in goals.rows
     ] == [
-        (4, "T1", "council", "KASOP", "partially_achieved"),
+        (4, "T1", "council", "KASVU", "partially_achieved"),
         (5, "T2", "operating_plan", "PERUS", "achieved"),
         (6, "T3", "council", "TEKPA", "not_achieved"),
     ]
@@ -485,7 +485,7 @@ def test_profile_check_explains_the_mapping_and_its_totals(capsys):
         )
         if not r[8] and r[2] == "operating"
     }
-    for unit in ("KASOP",):
+    for unit in ("KASVU",):
         for line in ("toimintatuotot", "toimintakulut", "toimintakate"):
             assert control[(unit, line, "budget")] in totals[f"{unit} {line}"]
             assert control[(unit, line, "actual")] in totals[f"{unit} {line}"]

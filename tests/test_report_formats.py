@@ -26,7 +26,7 @@ from orchestration.quality.reconciliation import CHECKS
 from orchestration.report import load_report, render_documents, render_report
 from orchestration.report.numbers import format_amount, percentage
 from tests.conftest import PipelineRun
-from tests.deliveries import FORMATS
+from tests.deliveries import EXPORTS, FORMATS
 from tests.test_report import HtmlRow, HtmlTable, ReportParser, plain
 
 REPORTS = {
@@ -35,6 +35,8 @@ REPORTS = {
     "KOUVOLA": "osavuosikatsaus_2024-06_KOUVOLA_KASOP.html",
     "PORVOO": "osavuosikatsaus_2024-08_PORVOO_PTEKPA.html",
 }
+# The city whose finance-system export comes through a source profile (tests/test_profiles.py).
+EXPORT_REPORT = "osavuosikatsaus_2024-04_JOENSUU_JOENSUU.html"
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +57,11 @@ def _parse(html: str) -> ReportParser:
 def htmls(four: PipelineRun) -> dict[str, str]:
     """The published report of each delivery (no summaries: one scope each)."""
     report_dir = four.published.parent / "report"
-    assert sorted(p.name for p in report_dir.glob("*.html")) == sorted(REPORTS.values())
+    reports = {**REPORTS, "JOENSUU": EXPORT_REPORT}
+    assert sorted(p.name for p in report_dir.glob("*.html")) == sorted(reports.values())
     return {
         municipality: (report_dir / name).read_text(encoding="utf-8")
-        for municipality, name in REPORTS.items()
+        for municipality, name in reports.items()
     }
 
 
@@ -132,6 +135,8 @@ def test_the_tables_print_only_the_printed_lines(four: PipelineRun, reports):
 
 def test_no_delivery_has_goals_texts_or_investments_so_none_is_headed(htmls, reports):
     for municipality, html in htmls.items():
+        if municipality not in REPORTS:
+            continue  # the export's city has goals and investments
         headings = page_headings(html)
         assert headings[0].startswith("OSAVUOSIKATSAUS 1-")
         for absent in (
@@ -564,8 +569,8 @@ def test_every_format_loads_and_every_printed_figure_reconciles(formats_run: Pip
     output = formats_run.output
     for check in sorted(set(CHECKS) - {"investment_totals_reconcile"}):
         assert re.search(rf"{check} passed: \d+ figures, \d+ rounding differences, 0 fail", output)
-    # No delivery has investments: the check has nothing to judge and says so.
-    assert "investment_totals_reconcile passed: not applicable (no investments" in output
+    # Only the export has investments (on its investment accounts): 12 printed figures.
+    assert "investment_totals_reconcile passed: 12 figures, 0 rounding differences" in output
     by_municipality = dict(
         _rows(
             formats_run,
@@ -578,9 +583,11 @@ def test_every_format_loads_and_every_printed_figure_reconciles(formats_run: Pip
         "budget_changes": "KOUVOLA",
         "board": "MIKKELI",
         "external_internal": "PORVOO",
+        "account_export": "JOENSUU",
     }
     assert by_municipality == {
-        municipalities[name]: _printed_rows(folder) for name, folder in FORMATS.items()
+        municipalities[name]: _printed_rows(folder)
+        for name, folder in {**FORMATS, **EXPORTS}.items()
     }
     reports = {r.name for r in formats_run.result.reports} if formats_run.result else set()
     assert reports == {
@@ -588,6 +595,7 @@ def test_every_format_loads_and_every_printed_figure_reconciles(formats_run: Pip
         "osavuosikatsaus_2024-06_KOUVOLA_KASOP.html",
         "osavuosikatsaus_2024-05_MIKKELI_SIVLTK.html",
         "osavuosikatsaus_2024-08_PORVOO_PTEKPA.html",
+        EXPORT_REPORT,
     }
 
 
@@ -788,3 +796,86 @@ def test_a_delivery_of_organisation_ledger_and_control_totals_is_whole(tmp_path:
         "control_totals.csv: required control totals (printed figures) extract is missing "
         "from 2024-05/"
     ]
+
+
+# A finance-system export through its source profile ----------------------------------------
+
+
+def _export_sums(prefixes: tuple[str, ...], units: tuple[str, ...]) -> tuple[Decimal, Decimal]:
+    """(budget, actual) of the export's rows on accounts starting with a prefix, booked
+    under one of the units (any level of its hierarchy columns), in the report sign."""
+    import csv
+
+    export = EXPORTS["account_export"] / "toteutuma_tileittain_2024-04.csv"
+    with export.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    budget = actual = Decimal(0)
+    for row in rows:
+        account = row[9].removeprefix("TILI/").split(" ")[0]
+        if account.startswith(prefixes) and set(units) & {row[0], row[2], row[4], row[6]}:
+            # the export's ledger sign: income negative, expenses positive
+            budget -= Decimal(row[10].replace(" ", "").replace(",", "."))
+            actual -= Decimal(row[11].replace(" ", "").replace(",", "."))
+    return budget, actual
+
+
+def test_the_export_loads_through_its_profile_with_its_goal_sheet(formats_run: PipelineRun):
+    output = formats_run.output
+    assert re.search(r"raw/ledger_accounts +132 rows loaded +from toteutuma_tileittain", output)
+    # The units come from the export's hierarchy columns, with the lines they first appear on.
+    assert _rows(
+        formats_run,
+        "select org_level, count(*), min(_source_line) from raw.organisation "
+        "where _source_file = 'toteutuma_tileittain_2024-04.csv' group by 1 order by 3, 1",
+    ) == [
+        ("cost_centre", 7, 2),
+        ("department", 2, 2),
+        ("municipality", 1, 2),
+        ("service_area", 4, 2),
+    ]
+    assert re.search(r"raw/goals +3 rows loaded +from tavoitteet_2024-04.xlsx", output)
+    assert _rows(
+        formats_run,
+        "select goal_id, goal_level, status_fi from marts.fct_goals "
+        "where municipality_code = 'JOENSUU' order by goal_id",
+    ) == [
+        ("T1", "council", "Toteutuu osittain"),
+        ("T2", "operating_plan", "Toteutuu"),
+        ("T3", "council", "Ei toteudu"),
+    ]
+
+
+def test_internal_accounts_are_kept_and_flagged_the_rest_external(formats_run: PipelineRun):
+    total = _figure(formats_run, "JOENSUU", "palvelujen_ostot", "budget, actual")
+    external = _figure(
+        formats_run, "JOENSUU", "palvelujen_ostot", "budget_external, actual_external"
+    )
+    assert total == _export_sums(("44", "94"), ("JOENSUU",))
+    assert external == _export_sums(("44",), ("JOENSUU",))
+    internal = _export_sums(("94",), ("JOENSUU",))
+    assert internal[1] < 0 and total[1] == external[1] + internal[1]
+    # A department without internal income has its income external only.
+    assert (
+        _figure(formats_run, "KASVU", "toimintatuotot", "actual, actual_external")
+        == (_export_sums(("30", "32", "33"), ("KASVU",))[1],) * 2
+    )
+
+
+def test_activation_is_operating_and_investment_accounts_are_investments(
+    formats_run: PipelineRun,
+):
+    activation = _export_sums(("37",), ("TEKPA",))
+    assert activation[1] > 0  # income in the report sign
+    assert _figure(formats_run, "TEKPA", "valmistus_omaan_kayttoon", "budget, actual") == activation
+    menot = _export_sums(("80", "81", "82", "83", "84"), ("TEKPA",))
+    assert menot[1] < 0
+    assert _rows(
+        formats_run,
+        "select budget, actual from marts.fct_investments "
+        "where org_code = 'TEKPA' and line_code = 'menot'",
+    ) == [menot]
+    # The operating expenses hold no investment account.
+    assert (
+        _figure(formats_run, "TEKPA", "toimintakulut", "actual")[0]
+        == _export_sums(("4", "94", "96"), ("TEKPA",))[1]
+    )

@@ -100,7 +100,7 @@ PARENT = {
 # department, its name, its service areas: (code, name, cost centres: (code, name))
 ORGANISATION = [
     (
-        "KASOP",
+        "KASVU",
         "Kasvun ja oppimisen toimiala",
         [
             (
@@ -270,7 +270,7 @@ GOAL_ROWS = [
     [
         "T1",
         "Valtuusto",
-        "KASOP Kasvun ja oppimisen toimiala",
+        "KASVU Kasvun ja oppimisen toimiala",
         "Hyvinvoiva ja osallistuva joensuulainen",
         "Varhaiskasvatuksen osallistumisaste nousee",
         "Osallistumisaste vähintään 80 %",
