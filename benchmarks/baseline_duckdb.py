@@ -35,6 +35,9 @@ RANGE_COLUMNS = {
     "account_to": "INTEGER",
     "line_code": "VARCHAR",
     "name_fi": "VARCHAR",
+    "municipality_code": "VARCHAR",
+    "item": "VARCHAR",
+    "ledger": "VARCHAR",
 }
 ORGANISATION_COLUMNS = dict.fromkeys(
     ("org_code", "org_level", "parent_code", "name_fi", "short_name"), "VARCHAR"
@@ -66,7 +69,9 @@ def aggregate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create table main_account_lines as
         select unnest(range(account_from, account_to + 1)) as main_account, line_code
-        from account_ranges""")
+        from account_ranges
+        -- the shipped chart's operating ranges: what the synthetic ledger books
+        where municipality_code is null and coalesce(ledger, 'operating') = 'operating'""")
     con.execute("""
         create table cost_centre_totals as
         select

@@ -148,7 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     year, month = (int(part) for part in args.delivery.name.split("-"))
     ledger = read_ledger(args.delivery / "ledger_accounts.csv")
-    ranges = pd.read_csv(args.ranges, sep=";", dtype={"line_code": str})
+    ranges = pd.read_csv(args.ranges, sep=";", dtype=str)
+    ranges = ranges[  # the shipped chart's operating ranges: what the synthetic ledger books
+        ranges["municipality_code"].isna() & ranges["ledger"].fillna("operating").eq("operating")
+    ].astype({"account_from": int, "account_to": int})
     organisation = pd.read_csv(args.delivery / "organisation.csv", sep=";", dtype=str)
     aggregates = aggregate(map_report_lines(ledger, ranges), organisation)
     writer = write_parquet(aggregates.drop(columns="ledger_rows"), args.out)
