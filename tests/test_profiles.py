@@ -595,3 +595,84 @@ def test_a_million_row_export_is_converted_by_duckdb_and_loaded_in_bulk(tmp_path
     assert ledger.bulk_source is not None
     assert ledger.bulk_rows == 2 * records  # the budget and the actual of every record
     assert delivery.extracts["organisation"].row_count == 14
+
+
+# A ledger by report line from an income-statement export ---------------------------------
+
+
+def test_report_lines_by_their_printed_names_and_absolute_amounts(report_lines, tmp_path):
+    """An income statement exported with the lines' printed names and every amount positive:
+    the line read by its name (or another name it is printed under), the sign from it."""
+    export = tmp_path / "tuloslaskelma.csv"
+    export.write_text(
+        "Yksikkö;Rivi;TA 2024;TOT 1-4\n"
+        "HML;Myyntitulot;1 000,00;400,00\n"
+        "HML;Palvelujen ostot;2 000,00;700,50\n"
+        "HML;Investointimenot;5,00;1,00\n",
+        encoding="utf-8",
+    )
+    profile = _profile(
+        tmp_path,
+        """
+name = "tuloslaskelma"
+extract = "ledger"
+files = ["tuloslaskelma*.csv"]
+[numbers]
+sign = "absolute"
+[fields.org_code]
+column = "Yksikkö"
+[fields.line_code]
+column = "Rivi"
+lookup = "report_lines"
+[fields.unit]
+value = "1"
+[scenarios]
+budget = "TA 2024"
+actual = "TOT 1-4"
+""",
+    )
+    loaded = profiles.load_profile(profile)
+    message = _refusal(lambda: convert_export(export, loaded, PERIOD, report_lines))
+    assert (
+        "tuloslaskelma.csv:4 column 'Rivi': 'Investointimenot' is not the name of a report line "
+        "(fields.line_code.lookup = 'report_lines')"
+    ) in message
+    export.write_text(export.read_text(encoding="utf-8").rsplit("HML;Invest", 1)[0])
+    conversion = convert_export(export, loaded, PERIOD, report_lines)
+    assert [v[:6] for _, v in conversion.table.records] == [
+        ["2024", "12", "HML", "myyntituotot", "budget", "1000.00"],
+        ["2024", "4", "HML", "myyntituotot", "actual", "400.00"],
+        ["2024", "12", "HML", "palvelujen_ostot", "budget", "-2000.00"],
+        ["2024", "4", "HML", "palvelujen_ostot", "actual", "-700.50"],
+    ]
+
+
+def test_the_inbox_sees_an_export_and_its_profile_as_one_delivery(tmp_path):
+    from orchestration.ingest.validation import delivery_readiness, municipality_of
+
+    folder = tmp_path / "2024-04"
+    shutil.copytree(EXPORT_DIR, folder)
+    readiness = delivery_readiness(folder)
+    assert readiness.ready, readiness.reason
+    assert sorted(readiness.file_hashes) == [
+        "control_totals",
+        "goals",
+        "ledger_accounts",
+        "organisation",
+    ]
+    # The hashes are those the load log keeps, so a loaded delivery is recognised.
+    delivery = validate_delivery(folder)
+    assert readiness.file_hashes == {k: e.sha256 for k, e in delivery.extracts.items()}
+    assert municipality_of(folder) == "JOENSUU"
+    before = readiness.fingerprint
+    profile = folder / "tavoitteet.toml"
+    profile.write_text(profile.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    assert delivery_readiness(folder).fingerprint != before
+
+
+def test_validate_of_one_export_points_to_profile_check(capsys):
+    assert warehouse(["validate", str(EXPORT)]) == 2
+    assert (
+        "source profile wide_account_export.toml reads it as ledger_accounts: check it with "
+        "`warehouse profile check"
+    ) in capsys.readouterr().err

@@ -15,6 +15,7 @@ from orchestration.cli.common import (
     print_refusal,
     shown,
 )
+from orchestration.ingest import profiles
 from orchestration.ingest.contracts import CONTRACTS, Contract, contract_for_file
 from orchestration.ingest.loading import check_delivery
 from orchestration.ingest.periods import ReportingPeriod
@@ -50,9 +51,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
         CONTRACTS.get(args.kind) if args.kind else contract_for_file(path.name)
     )
     if contract is None:
+        hint = ""
+        try:
+            loaded = profiles.profile_for(path)
+        except ExtractRefused:
+            loaded = None
+        if loaded is not None:
+            hint = (
+                f"; source profile {loaded.path.name} reads it as {loaded.profile.extract}: "
+                f"check it with `warehouse profile check {shown(path)}`"
+            )
         print(
             f"{path.name}: cannot tell the extract kind from the name; "
-            f"give --kind, one of {', '.join(CONTRACTS)}",
+            f"give --kind, one of {', '.join(CONTRACTS)}{hint}",
             file=sys.stderr,
         )
         return EXIT_USAGE
