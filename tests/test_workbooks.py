@@ -161,7 +161,8 @@ def test_the_account_ledger_comes_as_csv(delivery_copy: Path, tmp_path: Path):
         validate_delivery(accounts)
     assert [str(e) for e in refused.value.errors] == [
         "ledger_accounts.xlsx: the operating ledger by account is read in bulk from CSV; "
-        "expected ledger_accounts.csv (save the sheet as CSV, UTF-8)"
+        "expected ledger_accounts.csv (save the sheet as CSV, UTF-8), or a source profile "
+        "that reads the workbook (docs/source_profiles.md)"
     ]
 
 

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import duckdb
 
 from orchestration.ingest.contracts import CONTRACTS, sql_literal
+from orchestration.ingest.periods import ReportingPeriod
 
-if TYPE_CHECKING:
-    from orchestration.ingest.periods import ReportingPeriod
-    from orchestration.ingest.profiles import FieldSpec, Mapping, Profile, _Export, _Getter
+# The profile's objects (profiles.py, which calls this module) come in untyped here, so
+# that the two modules do not import each other: a _Getter, a Mapping, a Profile, an _Export.
+_Getter = _Export = Mapping = Profile = FieldSpec = Any
 
 
 class GiveWay(Exception):
