@@ -23,10 +23,10 @@ from orchestration.ingest import profiles
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.ingest.reading import ExtractError, ExtractRefused, plain_file_problem
 from orchestration.ingest.validation import (
-    _parse_table,
     convert_export,
-    load_account_ranges,
     load_report_lines,
+    main_account_lines,
+    parse_table,
 )
 
 # Export rows the check converts at most: enough for a large department's export.
@@ -105,22 +105,12 @@ def _totals(
         return [], []
     position = {name: header.index(name) for name in header}
     report_lines = load_report_lines()
-    line_of_account = None
     problems: list[ExtractError] = []
+    line_of_account = None
     if "account" in header:
-        ranges = load_account_ranges(report_lines).rows
-        own = [r for r in ranges if r["municipality_code"] == municipality]
-        shipped = [r for r in ranges if r["municipality_code"] is None]
-
-        def line_of_account(account: str) -> str | None:
-            if not account[:4].isdigit():
-                return None
-            main = int(account[:4])
-            for chart in (own, shipped):
-                for r in chart:
-                    if r["account_from"] <= main <= r["account_to"]:
-                        return r["line_code"]
-            return None
+        line_of_account = profiles.SignRule(
+            "report", account_line=main_account_lines(report_lines, municipality)
+        ).line_of
 
     unit_column = "cost_centre" if "cost_centre" in header else "org_code"
     parent_of: dict[str, str] = {}
@@ -131,7 +121,7 @@ def _totals(
     unmapped: dict[str, int] = {}
     for line, values in rows:
         if line_of_account is not None:
-            report_line = line_of_account(values[position["account"]])
+            report_line = line_of_account({"account": values[position["account"]]})
             if report_line is None:
                 unmapped.setdefault(values[position["account"]], line)
                 continue
@@ -269,7 +259,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("\n".join(totals))
     if not contract.bulk:
         try:
-            _parse_table(conversion.table, contract, period)
+            parse_table(conversion.table, contract, period)
         except ExtractRefused as refused:
             problems += conversion.translate(refused.errors)
     if problems:

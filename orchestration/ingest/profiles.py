@@ -516,7 +516,7 @@ def _trimmed(header: list[str]) -> list[str]:
     return header
 
 
-def _normal(name: str) -> str:
+def normal_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
@@ -564,7 +564,7 @@ def _locate(export: _Export, profile_path: Path, key: str, column: str | int) ->
                 f"in {export.path.name}",
             )
         return column - 1, header[column - 1] or f"#{column}"
-    found = [i for i, h in enumerate(header) if _normal(h) == _normal(column)]
+    found = [i for i, h in enumerate(header) if normal_name(h) == normal_name(column)]
     if not found:
         shown = ", ".join(f"'{h}'" for h in header[:12]) + (" ..." if len(header) > 12 else "")
         raise _profile_error(
@@ -665,7 +665,9 @@ def _value(getter: _Getter, record: list[str], period: ReportingPeriod | None, n
     if spec.map is not None and text:
         mapped = spec.map.get(text)
         if mapped is None:
-            mapped = next((v for k, v in spec.map.items() if _normal(k) == _normal(text)), None)
+            mapped = next(
+                (v for k, v in spec.map.items() if normal_name(k) == normal_name(text)), None
+            )
         if mapped is None:
             shown = ", ".join(f"'{k}'" for k in spec.map)
             raise _RowError(
@@ -729,15 +731,13 @@ class SignRule:
 
     convention: str
     line_sign: dict[str, int] = field(default_factory=dict)  # line_code -> normal_sign
-    account_line: list[tuple[int, int, str]] = field(default_factory=list)  # chart ranges
+    # main account -> line, from the chart (validation.main_account_lines)
+    account_line: dict[int, str] = field(default_factory=dict)
 
     def line_of(self, row: dict[str, str]) -> str | None:
         if "account" in row:
             account = row["account"]
-            if not account[:4].isdigit():
-                return None
-            main = int(account[:4])
-            return next((line for a, b, line in self.account_line if a <= main <= b), None)
+            return self.account_line.get(int(account[:4])) if account[:4].isdigit() else None
         return row.get("line_code")
 
     def apply(self, number: Decimal, row: dict[str, str]) -> Decimal:
@@ -968,7 +968,7 @@ def _rows_of(
     for name, getter in mapping.getters.items():
         base[name] = _value(getter, record, period, name)
         if getter.spec.lookup == "report_lines" and base[name]:
-            code = mapping.line_names.get(_normal(base[name]))
+            code = mapping.line_names.get(normal_name(base[name]))
             if code is None:
                 raise _RowError(
                     getter.column_name,

@@ -139,7 +139,7 @@ def parse_extract(
         return ParsedExtract(
             contract, path, source.sha256, source.encoding, source.delimiter, [], source
         )
-    return _parse_table(read_any(path), contract, period)
+    return parse_table(read_any(path), contract, period)
 
 
 def _parse_converted(
@@ -162,15 +162,12 @@ def _parse_converted(
         )
     table = conversion.organisation if contract.kind == "organisation" else conversion.table
     assert table is not None
-    try:
-        parsed = _parse_table(table, contract, period)
-    except ExtractRefused as refused:
-        raise ExtractRefused(conversion.translate(refused.errors)) from None
+    parsed = parse_table(table, contract, period)  # its errors are named by the export later
     parsed.profiled = conversion
     return parsed
 
 
-def _parse_table(
+def parse_table(
     table: RawTable, contract: Contract, period: ReportingPeriod | None
 ) -> ParsedExtract:
     path, name = table.path, table.path.name
@@ -568,12 +565,25 @@ def sign_rule(report_lines: ParsedExtract, convention: str) -> profiles.SignRule
         for r in report_lines.rows
         if r["statement"] in ("investment", "operating")
     }
-    ranges = [
-        (r["account_from"], r["account_to"], r["line_code"])
-        for r in load_account_ranges(report_lines).rows
-        if r["municipality_code"] is None
-    ]
-    return profiles.SignRule(convention, signs, ranges)
+    return profiles.SignRule(convention, signs, main_account_lines(report_lines))
+
+
+def main_account_lines(
+    report_lines: ParsedExtract, municipality: str | None = None
+) -> dict[int, str]:
+    """Main account -> the line it books to: the municipality's own ranges over the
+    shipped chart's (the shipped chart alone without a municipality)."""
+    lines: dict[int, str] = {}
+    ranges = load_account_ranges(report_lines).rows
+    for own in (True, False):
+        for r in ranges:
+            if (r["municipality_code"] is not None) == own and r["municipality_code"] in (
+                None,
+                municipality,
+            ):
+                for main in range(r["account_from"], r["account_to"] + 1):
+                    lines.setdefault(main, r["line_code"])
+    return lines
 
 
 def convert_export(
@@ -596,14 +606,15 @@ def convert_export(
 
 
 def _line_names(report_lines: ParsedExtract) -> dict[str, str]:
-    """Printed name (name_fi or other_names, compared case-blind) -> operating line code."""
+    """Printed name (name_fi or other_names, as profiles.normal_name compares them) ->
+    operating line code."""
     names: dict[str, str] = {}
     for row in report_lines.rows:
         if row["statement"] != "operating":
             continue
         for name in [row["name_fi"], *(row["other_names"] or "").split("|")]:
             if name.strip():
-                names.setdefault(" ".join(name.split()).casefold(), row["line_code"])
+                names.setdefault(profiles.normal_name(name), row["line_code"])
     return names
 
 
@@ -630,14 +641,13 @@ def _conversions(
 def _named_by_exports(
     errors: list[ExtractError], conversions: dict[Path, profiles.Conversion]
 ) -> list[ExtractError]:
-    """Errors found across extracts (references, scope) in an export read through a
-    profile, named by the export's columns like the errors of its own rows."""
+    """The errors of an export read through a profile (of its rows, and across extracts:
+    references, scope) named by the export's columns and the profile."""
     by_name = {path.name: conversion for path, conversion in conversions.items()}
     named = []
     for error in errors:
         conversion = by_name.get(error.file)
-        already = "by profile " in error.message
-        named += [error] if conversion is None or already else conversion.translate([error])
+        named += [error] if conversion is None else conversion.translate([error])
     return named
 
 
