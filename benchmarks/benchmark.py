@@ -63,6 +63,7 @@ RATIO_DUCKDB = "marginal / DuckDB baseline"
 RATIO_PANDAS = "marginal / pandas baseline"
 RATIO_MEMORY = "pipeline peak / 1 GiB"
 RATIO_INCREMENTAL = "incremental / alone"
+RATIO_NOOP = "no-op rerun / full run"
 TAIL_LINES = 25
 # The CLI's line with the time of each step of a run.
 STEP_TIMES = "Step times: "
@@ -129,7 +130,7 @@ def expected_targets(plan: Plan, skipped: Sequence[str]) -> list[str]:
     """The table rows that judge a target, for the cases this run measures."""
     targets = []
     if "embedded" not in skipped:
-        targets.append(f"embedded: {RATIO_DBT}")
+        targets += [f"embedded: {RATIO_DBT}", f"embedded: {RATIO_NOOP}"]
     if plan.quick:
         return targets  # the other targets are set at scale: --quick only shows its ratios
     if "rows" not in skipped:
@@ -363,16 +364,50 @@ def embedded_case(bench: Bench, attempt: int) -> None:
     case_root = bench.scratch / "embedded"
     case_dir = case_root / f"pipeline-{attempt}"
     pipeline = bench.pipeline(f"embedded: pipeline #{attempt}", case_dir, [EMBEDDED_DELIVERY])
+    # The same delivery again: nothing is new, so nothing may be rebuilt or republished.
+    before = published_files(case_dir)
+    noop = bench.pipeline(f"embedded: no-op rerun #{attempt}", case_dir, [EMBEDDED_DELIVERY])
+    after = published_files(case_dir)
+    changed = sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )
+    said_unchanged = "Unchanged:" in Path(noop.stdout_log).read_text(encoding="utf-8")
+    bench.results.checks.append(
+        Check(
+            f"embedded: no-op rerun #{attempt} leaves the published files byte-identical",
+            not changed and said_unchanged,
+            f"{len(before)} files and links compared"
+            + (f"; changed: {', '.join(changed[:5])}" if changed else "")
+            + ("" if said_unchanged else "; the run did not say Unchanged"),
+        )
+    )
     dbt = plain_dbt_build(bench, case_dir, case_root / f"dbt-{attempt}", attempt)
     runs = bench.results.cases.setdefault("embedded", {"runs": []})["runs"]
     runs.append(
         {
             "pipeline_wall_s": pipeline.wall_s,
             "pipeline_peak_mib": pipeline.peak_rss_mib,
+            "noop_wall_s": noop.wall_s,
+            "noop_peak_mib": noop.peak_rss_mib,
             "dbt_wall_s": dbt.wall_s,
             "dbt_peak_mib": dbt.peak_rss_mib,
         }
     )
+
+
+def published_files(case_dir: Path) -> dict[str, str]:
+    """Every file and link of the case's warehouse folder but the lock and the run
+    storage: a file's SHA-256, a link's target."""
+    folder = published_file(case_dir).parent
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.is_symlink():
+            found[name] = f"-> {os.readlink(path)}"
+        elif path.is_file() and not path.name.endswith(".lock"):
+            with path.open("rb") as handle:
+                found[name] = hashlib.file_digest(handle, "sha256").hexdigest()
+    return found
 
 
 def plain_dbt_build(bench: Bench, pipeline_dir: Path, case_dir: Path, attempt: int) -> Measurement:
@@ -536,12 +571,16 @@ def embedded_best(case: dict | None) -> dict | None:
         return None
     pipeline = min(case["runs"], key=lambda run: run["pipeline_wall_s"])
     dbt = min(case["runs"], key=lambda run: run["dbt_wall_s"])
+    noop = min(case["runs"], key=lambda run: run["noop_wall_s"])
     case.update(
         pipeline_wall_s=pipeline["pipeline_wall_s"],
         pipeline_peak_mib=pipeline["pipeline_peak_mib"],
         dbt_wall_s=dbt["dbt_wall_s"],
         dbt_peak_mib=dbt["dbt_peak_mib"],
+        noop_wall_s=noop["noop_wall_s"],
+        noop_peak_mib=noop["noop_peak_mib"],
         ratio_pipeline_to_dbt=round(pipeline["pipeline_wall_s"] / dbt["dbt_wall_s"], 3),
+        ratio_noop_to_pipeline=round(noop["noop_wall_s"] / pipeline["pipeline_wall_s"], 3),
     )
     return case
 
@@ -549,11 +588,13 @@ def embedded_best(case: dict | None) -> dict | None:
 def embedded_rows(best: dict) -> list[Row]:
     runs = len(best["runs"])
     repeats = f"best of {runs}" if runs > 1 else "one run"
-    ratio = best["ratio_pipeline_to_dbt"]
+    ratio, noop = best["ratio_pipeline_to_dbt"], best["ratio_noop_to_pipeline"]
     return [
         measured_row(f"embedded: pipeline ({repeats})", best, "pipeline"),
         measured_row(f"embedded: plain dbt build ({repeats})", best, "dbt"),
         Row(f"embedded: {RATIO_DBT}", ratio=ratio, target="<= 1.5", met=ratio <= 1.5),
+        measured_row(f"embedded: no-op rerun ({repeats})", best, "noop"),
+        Row(f"embedded: {RATIO_NOOP}", ratio=noop, target="<= 0.1", met=noop <= 0.1),
     ]
 
 
@@ -825,7 +866,7 @@ def repeat_embedded(bench: Bench, elapsed_s: float) -> None:
     if not runs:
         return  # the first run failed: a repeat would not be compared with anything
     for attempt in range(len(runs) + 1, results.plan.embedded_repeats + 1):
-        needed = runs[-1]["pipeline_wall_s"] + runs[-1]["dbt_wall_s"]
+        needed = sum(runs[-1][k] for k in ("pipeline_wall_s", "noop_wall_s", "dbt_wall_s"))
         if elapsed_s + needed > results.plan.budget_s:
             results.notes.append(
                 f"embedded run #{attempt} skipped: ~{needed:.0f} s more would pass the "

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -70,13 +73,87 @@ def _raw_content(path: Path) -> dict[str, list[tuple]]:
         return {t: con.execute(f"select * from raw.{t} order by all").fetchall() for t in tables}
 
 
-def test_a_second_run_of_the_same_files_changes_nothing(embedded_run: PipelineRun, tmp_path):
-    published = copy_published(embedded_run, tmp_path)
-    before = _raw_content(published)
+def _whole_copy(run: PipelineRun, folder: Path) -> Path:
+    """A copy of the run's whole warehouse folder: generations, links and evidence."""
+    shutil.copytree(run.published.parent, folder / "warehouse", symlinks=True)
+    return folder / "warehouse" / run.published.name
+
+
+def _files(folder: Path) -> dict[str, str]:
+    """Every file and link under the folder but the lock (which names the last run that
+    held it): its hash, or where a link points."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.name == ".lock":
+            continue
+        if path.is_symlink():
+            found[str(path.relative_to(folder))] = f"-> {os.readlink(path)}"
+        elif path.is_file():
+            found[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def _dbt_args(published: Path, run_id: str) -> dict:
+    results = published.parent / "validation" / run_id / "dbt" / "run_results.json"
+    return json.loads(results.read_text(encoding="utf-8"))["args"]
+
+
+def test_a_second_run_of_the_same_deliveries_changes_no_byte(embedded_run: PipelineRun, tmp_path):
+    published = _whole_copy(embedded_run, tmp_path)
+    before = _files(published.parent)
     run = run_pipeline(DEFAULT_DELIVERY_DIR, published)
     assert run.exit_code == 0, run.output
+    assert run.result is None  # the pipeline never started
+    (line,) = [x for x in run.output.splitlines() if x.startswith("Unchanged:")]
+    generation = os.readlink(published.parent / "current")
+    assert f"the code are what {Path(generation).name} was built from" in line
+    assert "--force rebuilds anyway" in line
+    assert _files(published.parent) == before
+
+
+def test_force_loads_and_publishes_again_what_is_published(embedded_run: PipelineRun, tmp_path):
+    published = _whole_copy(embedded_run, tmp_path)
+    before = _raw_content(published)
+    generation = os.readlink(published.parent / "current")
+    run = run_pipeline(DEFAULT_DELIVERY_DIR, published, "--force")
+    assert run.exit_code == 0, run.output
+    assert "Unchanged" not in run.output
     assert "Nothing new: every extract was loaded before." in run.output
+    assert os.readlink(published.parent / "current") != generation
     assert _raw_content(published) == before
+    assert _dbt_args(published, run.result.run_id)["full_refresh"] is True
+
+
+def test_models_changed_since_publication_rebuild_everything(embedded_run: PipelineRun, tmp_path):
+    """The published generation was built by other models (its manifest says so): the run
+    is not a no-op, and dbt rebuilds every model from raw without being asked."""
+    published = _whole_copy(embedded_run, tmp_path)
+    manifest_path = published.parent / "current" / "generation.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["inputs"]["models"] = "built by other models"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    marts_before = _marts(published)
+    run = run_pipeline(DEFAULT_DELIVERY_DIR, published)
+    assert run.exit_code == 0, run.output
+    assert "Rebuilding: the dbt models or the reference data changed." in run.output
+    assert "Nothing new: every extract was loaded before." in run.output
+    assert _dbt_args(published, run.result.run_id)["full_refresh"] is True
+    assert _marts(published) == marts_before
+    # The new generation records the models it was built by: the next run is a no-op.
+    again = run_pipeline(DEFAULT_DELIVERY_DIR, published)
+    assert again.result is None and "Unchanged:" in again.output, again.output
+
+
+def _marts(path: Path) -> dict[str, list[tuple]]:
+    """Every mart's rows."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
+            ).fetchall()
+        ]
+        return {t: con.execute(f"select * from marts.{t} order by all").fetchall() for t in tables}
 
 
 def test_run_refuses_a_bad_delivery_and_keeps_the_warehouse(

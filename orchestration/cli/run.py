@@ -1,9 +1,12 @@
 """`warehouse run [DELIVERY_DIR ...] [--period YYYY-MM] [--scope ORG_CODE] [--full-refresh]
-[--wait S | --no-wait]`: load deliveries and build, check and publish the warehouse.
+[--force] [--wait S | --no-wait]`: load deliveries and build, check and publish the
+warehouse.
 
 The run itself is orchestration.pipeline.run; this module holds the warehouse's lock
 around it and prints its typed result: what was loaded, what reconciles, what was
-published or why not.
+published or why not. A run of what the published generation was built from (the same
+deliveries, models, reference data and code: warehouse/fingerprints.py) ends before the
+pipeline starts, leaving every published file as it is.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from orchestration.cli.common import (
 from orchestration.ingest.periods import ReportingPeriod, period_outside_warehouse
 from orchestration.warehouse import lock
 from orchestration.warehouse.failures import describe_exception
+from orchestration.warehouse.fingerprints import delivery_digest
 from orchestration.warehouse.paths import (
     DEFAULT_DELIVERY_DIR,
     PROJECT_ROOT,
@@ -43,6 +47,7 @@ from orchestration.warehouse.publish import (
     current_target,
     held_for_run,
     layout_for,
+    rebuild_reasons,
 )
 
 if TYPE_CHECKING:
@@ -100,6 +105,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"Found:     {note}")
             # Adopting an old single-file warehouse changes no published byte.
             before = current_target(layout)
+            if not (args.force or args.full_refresh) and _unchanged(args, periods, layout):
+                return EXIT_OK
             return _execute_run(args, periods, layout, run_id, before)
     except lock.WarehouseBusy as busy:
         print(f"REFUSED: {busy}.")
@@ -114,6 +121,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
 
 
+def _unchanged(args: argparse.Namespace, periods: dict[str, list[Path]], layout: Layout) -> bool:
+    """Is the run a no-op? Then say so in one line; otherwise why it is not, if anything
+    but its deliveries changed."""
+    digests = {
+        shown(folder): delivery_digest(folder.resolve(), period, args.scope or "")
+        for period, folders in periods.items()
+        for folder in folders
+    }
+    reasons = rebuild_reasons(layout, digests)
+    if not reasons:
+        generation = current_generation(layout)
+        print(
+            f"Unchanged: {_count(len(digests), 'delivery', 'deliveries')}, the models, the "
+            f"reference data and the code are what {generation.id if generation else '?'} "
+            "was built from; nothing was rebuilt and every published file is as it was "
+            "(--force rebuilds anyway)."
+        )
+        return True
+    for reason in reasons:
+        if not reason.startswith(("new or changed deliveries", "nothing is published")):
+            print(f"Rebuilding: {reason}.")
+    return False
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{'the' if n == 1 else f'all {n}'} {one if n == 1 else many}"
+
+
 def _execute_run(
     args: argparse.Namespace,
     periods: dict[str, list[Path]],
@@ -124,7 +159,9 @@ def _execute_run(
     from orchestration import pipeline  # Dagster and the definitions: only for a run
 
     result = pipeline.run(
-        pipeline.RunRequest(periods, args.scope or "", bool(args.full_refresh), run_id)
+        pipeline.RunRequest(
+            periods, args.scope or "", bool(args.full_refresh or args.force), run_id
+        )
     )
     _print_loads(result)
     _print_reconciliation(result)
@@ -281,6 +318,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--full-refresh",
         action="store_true",
         help="rebuild every model from raw, not only the periods whose deliveries changed "
-        "(after a change of reference data such as the chart of accounts)",
+        "(a change of the models or the reference data is found without it)",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="load, build, check and publish even when the deliveries, models, reference "
+        "data and code are what the published warehouse was built from (otherwise such "
+        "a run ends at once, changing nothing)",
     )
     run.set_defaults(func=cmd_run)

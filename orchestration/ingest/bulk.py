@@ -25,10 +25,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 import duckdb
-import pandas as pd
 from duckdb.value.constant import StructValue
 
 from orchestration.ingest.contracts import (
@@ -58,6 +57,9 @@ from orchestration.ingest.reading import (
     too_large_problem,
     width_error,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_ERRORS = MAX_ERRORS_PER_FILE
 _CHUNK = 8 * 1024 * 1024
@@ -594,6 +596,8 @@ def _load_exact(
     doubtful = _doubtful_rows(con, lines, f"({values_ok}) AND ({_row_rules(contract, period)})")
     errors: list[ExtractError] = []
     corrections: list[dict[str, Any]] = []
+    import pandas as pd  # only for the rows the fast path could not decide
+
     for fields_of in doubtful.to_dict("records"):
         line = line_of(int(fields_of["_record"]))
         row: dict[str, Any] = {}
@@ -668,6 +672,8 @@ def _replace_corrected(con, contract: Contract, corrections: list[dict[str, Any]
     """Values the Python rules accepted where the fast conversion could not decide."""
     if not corrections:
         return
+    import pandas as pd
+
     frame = pd.DataFrame(
         {
             "_record": [r["_record"] for r in corrections],
@@ -700,6 +706,8 @@ def _insert_exact(con, contract: Contract, lineage: dict[str, Any], line_of, rec
     if line_of(1) == 2 and line_of(records) == records + 1:
         line_sql = "_record + 1"
     else:
+        import pandas as pd
+
         frame = pd.DataFrame(
             {
                 "_record": range(1, records + 1),

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from orchestration.ingest import bulk
 from orchestration.ingest.contracts import CONTRACTS, Contract
@@ -294,6 +293,8 @@ def _insert_rows(
     contract = extract.contract
     # Values travel as text and are cast by DuckDB, so decimals stay exact.
     columns = [(c.name, c.duckdb_type) for c in contract.columns]
+    import pandas as pd  # DuckDB reads the frame without a copy
+
     frame = pd.DataFrame(
         {
             name: pd.Series([_as_text(row[name]) for row in extract.rows], dtype="object")

@@ -25,7 +25,6 @@ import csv
 import fnmatch
 import hashlib
 import io
-import os
 import re
 import tempfile
 import tomllib
@@ -50,16 +49,10 @@ from orchestration.ingest.reading import (
     open_plain,
     records,
 )
-from orchestration.warehouse.paths import PROJECT_ROOT
+from orchestration.warehouse.paths import profiles_dir
 
-PROFILES_VARIABLE = "KUNTASEURANTA_PROFILES"
 PROFILE_SUFFIX = ".toml"
 _BUDGET_SCENARIOS = ("budget", "original_budget", "budget_changes")
-
-
-def profiles_dir() -> Path:
-    """The profile library (KUNTASEURANTA_PROFILES): the shipped profiles by default."""
-    return Path(os.environ.get(PROFILES_VARIABLE, PROJECT_ROOT / "profiles"))
 
 
 # --- the schema -------------------------------------------------------------------------

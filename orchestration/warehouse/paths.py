@@ -25,6 +25,14 @@ def working_path() -> Path:
     return Path(os.environ.get("KUNTASEURANTA_WORKING", default))
 
 
+PROFILES_VARIABLE = "KUNTASEURANTA_PROFILES"
+
+
+def profiles_dir() -> Path:
+    """The profile library (KUNTASEURANTA_PROFILES): the shipped profiles by default."""
+    return Path(os.environ.get(PROFILES_VARIABLE, PROJECT_ROOT / "profiles"))
+
+
 def evidence_dir() -> Path:
     """Validation results and data docs, one folder per run."""
     return warehouse_path().parent / "validation"

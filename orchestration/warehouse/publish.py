@@ -41,6 +41,12 @@ from pathlib import Path
 import duckdb
 
 from orchestration.warehouse import lock
+from orchestration.warehouse.fingerprints import (
+    Fingerprint,
+    carried_deliveries,
+    file_digest,
+    unchanged_reasons,
+)
 
 # BI tools bundle their own, often older, DuckDB: the warehouse is written in a storage
 # format DuckDB 1.5 and newer can open. The format is fixed when a file is created.
@@ -491,6 +497,78 @@ def run_loads(layout: Layout) -> list[dict]:
     return _run_loads(layout)
 
 
+RUN_INPUTS = "inputs.json"
+
+
+def record_run_inputs(layout: Layout, deliveries: list[dict], fingerprint: Fingerprint) -> None:
+    """What the run is built from (fingerprints.py): its deliveries (period, municipality,
+    scope, digest, folder) and the models' and code's fingerprints."""
+    layout.build_dir.mkdir(parents=True, exist_ok=True)
+    inputs = {"models": fingerprint.models, "code": fingerprint.code, "deliveries": deliveries}
+    (layout.build_dir / RUN_INPUTS).write_text(json.dumps(inputs), encoding="utf-8")
+
+
+def _generation_inputs(layout: Layout, base: Generation | None) -> dict | None:
+    """The run's inputs with the deliveries the base generation holds carried forward;
+    None when the run did not record them (a publication outside the warehouse job)."""
+    try:
+        run = json.loads((layout.build_dir / RUN_INPUTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    previous = ((base.manifest.get("inputs") or {}) if base else {}).get("deliveries", [])
+    return {**run, "deliveries": carried_deliveries(previous, run["deliveries"])}
+
+
+def models_changed(layout: Layout, fingerprint: str) -> str | None:
+    """Why every model must be rebuilt from raw: the current generation was built by other
+    models or reference data (or does not say by which). None when it was not."""
+    generation = current_generation(layout)
+    if generation is None:
+        return None  # nothing published: every model is built from nothing anyway
+    inputs = generation.manifest.get("inputs") or {}
+    if inputs.get("models") == fingerprint:
+        return None
+    if not inputs:
+        return f"{generation.id} does not record the models it was built by"
+    return f"the dbt models or the reference data changed since {generation.id}"
+
+
+def rebuild_reasons(layout: Layout, digests: dict[str, str]) -> list[str]:
+    """Why a run of the deliveries (folder -> fingerprints.delivery_digest) would change
+    what is published. Empty when it would not: every delivery, the models and the code
+    are what the current generation was built from, and every published file is as it was
+    published."""
+    generation = current_generation(layout)
+    if generation is None:
+        return ["nothing is published yet"]
+    reasons = unchanged_reasons(generation.manifest.get("inputs"), Fingerprint.now(), digests)
+    if reasons:
+        return reasons
+    altered = _altered_files(generation)
+    if altered:
+        shown = ", ".join(altered[:3]) + (f" and {len(altered) - 3} more" if altered[3:] else "")
+        return [f"published files changed after publication: {shown}"]
+    return []
+
+
+def _altered_files(generation: Generation) -> list[str]:
+    """The generation's files that are not as its manifest records them (its size and
+    modification time first; the hash only where they differ)."""
+    altered = []
+    for name, recorded in sorted(generation.manifest.get("files", {}).items()):
+        path = generation.path / name
+        try:
+            stat = path.stat()
+        except OSError:
+            altered.append(name)
+            continue
+        if stat.st_size == recorded.get("bytes") and stat.st_mtime_ns == recorded.get("mtime_ns"):
+            continue
+        if stat.st_size != recorded.get("bytes") or file_digest(path) != recorded.get("sha256"):
+            altered.append(name)
+    return altered
+
+
 def carry_forward_reports(layout: Layout, rendered_periods: set[str]) -> list[str]:
     """Put the published reports of every period not in `rendered_periods` (those the run
     rendered or loaded) into the staged generation, so a publication holds every period's
@@ -595,6 +673,7 @@ def publish(layout: Layout, run_id: str, keep: int | None = None) -> Generation:
         base=base.id if base else None,
         periods=_periods(database),
         loads=_run_loads(layout),
+        inputs=_generation_inputs(layout, base),
     )
     _fsync_tree(staging)
     generation_path = layout.generations_dir / f"{_stamp()}-{run_id[:8] or 'run'}"
@@ -627,13 +706,21 @@ def _move(source: Path, target: Path) -> None:
 
 
 def _write_manifest(
-    folder: Path, name: str, run_id: str, base: str | None, periods: list, loads: list
+    folder: Path,
+    name: str,
+    run_id: str,
+    base: str | None,
+    periods: list,
+    loads: list,
+    inputs: dict | None = None,
 ) -> None:
     files = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        stat = path.stat()
         files[str(path.relative_to(folder))] = {
             "sha256": sha256_of(path),
-            "bytes": path.stat().st_size,
+            "bytes": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
         }
     manifest = {
         "run_id": run_id,
@@ -643,6 +730,8 @@ def _write_manifest(
         "database": name,
         "periods": periods,
         "loads": loads,
+        # What the generation was built from (fingerprints.py): a run of the same is a no-op.
+        "inputs": inputs,
         "files": files,
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")

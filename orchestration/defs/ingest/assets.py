@@ -12,8 +12,14 @@ from orchestration.ingest.loading import ExtractLoad, load_delivery
 from orchestration.ingest.periods import ReportingPeriod
 from orchestration.ingest.reading import ExtractRefused
 from orchestration.ingest.validation import doubled_scopes, validate_delivery
+from orchestration.warehouse.fingerprints import Fingerprint, delivery_digest
 from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR, inbox_deliveries, inbox_dir
-from orchestration.warehouse.publish import DamagedWarehouse, record_run_loads, start_working_copy
+from orchestration.warehouse.publish import (
+    DamagedWarehouse,
+    record_run_inputs,
+    record_run_loads,
+    start_working_copy,
+)
 
 
 class DeliveryConfig(dg.Config):
@@ -186,6 +192,20 @@ def raw_extracts(
             )
         loads_by_period.setdefault(str(delivery.reporting_period), []).extend(loads)
     record_run_loads(warehouse_files.layout, _new_loads(loads_by_period))
+    record_run_inputs(
+        warehouse_files.layout,
+        [
+            {
+                "reporting_period": str(d.reporting_period),
+                "municipality_code": d.scope.municipality_code,
+                "scope_code": d.scope.code,
+                "digest": delivery_digest(d.folder, str(d.reporting_period), config.scope),
+                "folder": str(d.folder),
+            }
+            for d in deliveries
+        ],
+        Fingerprint.now(),
+    )
     yield from _materializations(loads_by_period)
 
 

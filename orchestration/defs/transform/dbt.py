@@ -17,6 +17,8 @@ from orchestration.warehouse.dbt_project import (
     require_manifest,
     run_target_path,
 )
+from orchestration.warehouse.fingerprints import models_fingerprint
+from orchestration.warehouse.publish import models_changed
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -74,12 +76,17 @@ def warehouse_dbt_models(
         "--vars",
         dbt_vars(duckdb.database),
     ]
-    if config.full_refresh:
+    layout = warehouse_files.layout
+    # The incremental models keep what earlier runs built: built by other SQL or reference
+    # data, it is rebuilt from raw, without being asked.
+    changed = models_changed(layout, models_fingerprint())
+    if changed:
+        context.log.info(f"Rebuilding every model from raw: {changed}")
+    if config.full_refresh or changed:
         args.append("--full-refresh")
     # While dbt builds (in its own process), this process mostly waits for dbt's events:
     # import what the checks and the report need meanwhile, not after.
     threading.Thread(target=_import_later_steps, daemon=True).start()
-    layout = warehouse_files.layout
     target_path = run_target_path(layout.dbt_target, layout.dbt_state, duckdb.database)
     try:
         yield from dbt.cli(args, context=context, target_path=target_path).stream()
