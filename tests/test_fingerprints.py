@@ -168,3 +168,22 @@ def test_a_generation_without_inputs_is_rebuilt(published_copy: Path):
         "the published generation does not record what it was built from"
     ]
     assert "does not record the models" in models_changed(layout, fingerprints.models_fingerprint())
+
+
+def test_a_file_hashed_by_the_loader_is_not_read_again_unless_it_changed(tmp_path: Path):
+    path = tmp_path / "ledger.csv"
+    path.write_text("a;b\n1;2\n", encoding="utf-8")
+    real = fingerprints.file_digest(path)
+    fingerprints.remember(path, path.stat(), "hashed while loading")
+    assert fingerprints.file_digest(path) == "hashed while loading"
+    path.write_text("a;b\n1;3\n", encoding="utf-8")
+    assert fingerprints.file_digest(path) not in ("hashed while loading", real)
+
+
+def test_links_and_devices_in_a_delivery_are_not_read(tmp_path: Path):
+    copy = tmp_path / PERIOD
+    shutil.copytree(DEFAULT_DELIVERY_DIR, copy)
+    before = _digest(copy)
+    (copy / "README.txt").symlink_to("/dev/zero")  # reading it would never end
+    os.mkfifo(copy / "pipe.csv")  # reading it would block
+    assert _digest(copy) == before

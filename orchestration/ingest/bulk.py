@@ -57,6 +57,7 @@ from orchestration.ingest.reading import (
     too_large_problem,
     width_error,
 )
+from orchestration.warehouse import fingerprints
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -172,6 +173,7 @@ def inspect(path: Path) -> BulkSource:
     of a Windows-1252 file exists only while the file is loaded (see `decoded`).
     """
     name = path.name
+    stat = path.stat()
     digest = hashlib.sha256()
     sniffer = EncodingSniffer(name)
     lines = 0
@@ -193,6 +195,7 @@ def inspect(path: Path) -> BulkSource:
     if not last.endswith(b"\n"):
         lines += 1  # the last line has no line break
     delimiter, header = read_header(_head_text(head, encoding), name)
+    fingerprints.remember(path, stat, digest.hexdigest())  # the delivery's digest reuses it
     return BulkSource(path, digest.hexdigest(), encoding, delimiter, header, lines)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,27 @@ SETTINGS = ("KUNTASEURANTA_REPORT_PERIODS", "KUNTASEURANTA_PROFILES")
 _DBT_PARTS = ("dbt_project.yml", "profiles.yml", "packages.yml", "models", "macros", "tests")
 
 
+# SHA-256 of files hashed already in this process (the loader hashes every extract as it
+# reads it), by path, size, modification time and inode: a large ledger is read once.
+_KNOWN: dict[tuple[str, int, int, int], str] = {}
+
+
+def _identity(path: Path, info: os.stat_result) -> tuple[str, int, int, int]:
+    return (str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def remember(path: Path, before: os.stat_result, digest: str) -> None:
+    """Record the SHA-256 of a file hashed elsewhere, if it did not change meanwhile
+    (`before`: its stat when the hashing started)."""
+    after = path.stat()
+    if _identity(path, after) == _identity(path, before):
+        _KNOWN[_identity(path, after)] = digest
+
+
 def file_digest(path: Path) -> str:
+    known = _KNOWN.get(_identity(path, path.stat()))
+    if known is not None:
+        return known
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
@@ -56,7 +77,12 @@ def _files(root: Path) -> list[Path]:
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__pycache__")))
-        found += [Path(dirpath) / f for f in sorted(filenames) if not f.startswith(".")]
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            # Regular files only: a link or a device in a delivery is never read (the
+            # loader refuses or ignores it), and reading one could block.
+            if not name.startswith(".") and stat.S_ISREG(path.lstat().st_mode):
+                found.append(path)
     return found
 
 
