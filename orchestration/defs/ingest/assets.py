@@ -224,6 +224,7 @@ def _new_loads(loads_by_period: dict[str, list[ExtractLoad]]) -> list[dict]:
             "source_file": x.source_file,
             "sha256": x.sha256,
             "load_id": x.load_id,
+            "rows": x.rows,
         }
         for period, period_loads in sorted(loads_by_period.items())
         for x in period_loads

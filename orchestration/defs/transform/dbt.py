@@ -18,7 +18,7 @@ from orchestration.warehouse.dbt_project import (
     run_target_path,
 )
 from orchestration.warehouse.fingerprints import models_fingerprint
-from orchestration.warehouse.publish import models_changed
+from orchestration.warehouse.publish import models_changed, run_loads
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -37,6 +37,8 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
 
 
 require_manifest()
+
+LARGE_LOAD_ROWS = 2_000_000
 
 
 def _import_later_steps() -> None:
@@ -85,8 +87,11 @@ def warehouse_dbt_models(
     if config.full_refresh or changed:
         args.append("--full-refresh")
     # While dbt builds (in its own process), this process mostly waits for dbt's events:
-    # import what the checks and the report need meanwhile, not after.
-    threading.Thread(target=_import_later_steps, daemon=True).start()
+    # import what the checks and the report need meanwhile, not after (some 5 s). Not
+    # when the run loaded millions of rows: then dbt's DuckDB works at its memory limit,
+    # and the imports (some 150 MB) wait until it is done, keeping the run within 1 GiB.
+    if sum(load.get("rows", 0) for load in run_loads(layout)) < LARGE_LOAD_ROWS:
+        threading.Thread(target=_import_later_steps, daemon=True).start()
     target_path = run_target_path(layout.dbt_target, layout.dbt_state, duckdb.database)
     try:
         yield from dbt.cli(args, context=context, target_path=target_path).stream()
