@@ -41,7 +41,7 @@ dev: setup
 	$(BIN)/dg dev
 
 # The pipeline against a plain dbt build and hand-written DuckDB and pandas baselines, at
-# the embedded data, 1M and 10M ledger rows and ten years of quarters (about 12 minutes).
+# the embedded data, 1M and 10M ledger rows and ten years of quarters (about 15 minutes).
 benchmark: setup
 	$(BIN)/python benchmarks/benchmark.py
 
