@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR
 from tests.conftest import PipelineRun, copy_published, run_pipeline
@@ -111,17 +112,35 @@ def test_a_second_run_of_the_same_deliveries_changes_no_byte(embedded_run: Pipel
     assert _files(published.parent) == before
 
 
-def test_force_loads_and_publishes_again_what_is_published(embedded_run: PipelineRun, tmp_path):
+class _Started(Exception):
+    """The pipeline was asked to run (the test stops it there)."""
+
+
+def test_force_passes_what_is_published_to_the_pipeline_with_a_full_refresh(
+    embedded_run: PipelineRun, tmp_path, monkeypatch
+):
+    """--force skips the no-op gate and asks for a full refresh. What such a run then
+    does (a full refresh loading nothing new) is the next test's, run for real."""
+    from orchestration import pipeline
+    from orchestration.cli import main
+
     published = _whole_copy(embedded_run, tmp_path)
-    before = _raw_content(published)
-    generation = os.readlink(published.parent / "current")
-    run = run_pipeline(DEFAULT_DELIVERY_DIR, published, "--force")
-    assert run.exit_code == 0, run.output
-    assert "Unchanged" not in run.output
-    assert "Nothing new: every extract was loaded before." in run.output
-    assert os.readlink(published.parent / "current") != generation
-    assert _raw_content(published) == before
-    assert _dbt_args(published, run.result.run_id)["full_refresh"] is True
+    requests = []
+
+    def started(request):
+        requests.append(request)
+        raise _Started
+
+    monkeypatch.setattr(pipeline, "run", started)
+    monkeypatch.setenv("KUNTASEURANTA_WAREHOUSE", str(published))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    with pytest.raises(_Started):
+        main(["run", str(DEFAULT_DELIVERY_DIR), "--force"])
+    (request,) = requests
+    assert request.full_refresh is True
+    assert request.periods == {"2023-03": [DEFAULT_DELIVERY_DIR]}
+    assert main(["run", str(DEFAULT_DELIVERY_DIR)]) == 0  # without it: unchanged
+    assert len(requests) == 1
 
 
 def test_models_changed_since_publication_rebuild_everything(embedded_run: PipelineRun, tmp_path):
@@ -132,12 +151,15 @@ def test_models_changed_since_publication_rebuild_everything(embedded_run: Pipel
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["inputs"]["models"] = "built by other models"
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    marts_before = _marts(published)
+    marts_before, raw_before = _marts(published), _raw_content(published)
+    generation = os.readlink(published.parent / "current")
     run = run_pipeline(DEFAULT_DELIVERY_DIR, published)
     assert run.exit_code == 0, run.output
     assert "Rebuilding: the dbt models or the reference data changed." in run.output
     assert "Nothing new: every extract was loaded before." in run.output
     assert _dbt_args(published, run.result.run_id)["full_refresh"] is True
+    assert os.readlink(published.parent / "current") != generation  # published again
+    assert _raw_content(published) == raw_before
     assert _marts(published) == marts_before
     # The new generation records the models it was built by: the next run is a no-op.
     again = run_pipeline(DEFAULT_DELIVERY_DIR, published)

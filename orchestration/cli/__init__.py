@@ -1,7 +1,7 @@
 """`warehouse`: run the pipeline on a folder of extracts, or validate extracts.
 
     warehouse run [DELIVERY_DIR ...] [--period YYYY-MM] [--scope ORG_CODE] [--full-refresh]
-                  [--wait S | --no-wait]
+                  [--force] [--wait S | --no-wait]
     warehouse validate PATH [--period YYYY-MM] [--kind KIND] [--scope ORG_CODE]
     warehouse status
     warehouse rollback [--to GENERATION]

@@ -140,8 +140,10 @@ def _unchanged(args: argparse.Namespace, periods: dict[str, list[Path]], layout:
         )
         return True
     for reason in reasons:
-        if not reason.startswith(("new or changed deliveries", "nothing is published")):
-            print(f"Rebuilding: {reason}.")
+        if reason.startswith("the dbt models"):
+            print(f"Rebuilding: {reason}.")  # the dbt step rebuilds every model from raw
+        elif not reason.startswith(("new or changed deliveries", "nothing is published")):
+            print(f"Running again: {reason}.")
     return False
 
 
