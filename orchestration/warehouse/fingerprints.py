@@ -15,8 +15,9 @@ A generation's manifest keeps `inputs`:
   delivery replaces the entry of its period and scope.
 
 A run whose every delivery's digest is among the current generation's, with the same
-`models` and `code`, would load nothing new and rebuild the same bytes: `unchanged()`
-says so before anything starts, and the published files are left as they are.
+`models` and `code`, would load nothing new and rebuild the same bytes:
+`unchanged_reasons()` (with publish.rebuild_reasons, which also checks the published
+files) says so before anything starts, and the published files are left as they are.
 """
 
 from __future__ import annotations
