@@ -118,10 +118,28 @@ def run_pipeline(folder: Path | list[Path], published: Path, *options: str) -> P
 
 
 @pytest.fixture(scope="session")
-def embedded_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> PipelineRun:
-    """One run of the main job on the embedded data, shared by the end-to-end tests."""
-    run = run_pipeline(DEFAULT_DELIVERY_DIR, tmp_path_factory.mktemp("embedded") / "w.duckdb")
-    assert run.exit_code == 0, run.output
+def embedded_run(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, dbt_manifest: Path
+) -> PipelineRun:
+    """One run of the main job on the embedded data, shared by the end-to-end tests, and
+    by both test workers: the first to need it runs it, the other reads what it left (the
+    tests only read the published warehouse, or copy it to change it)."""
+    import pickle
+
+    from filelock import FileLock
+
+    if worker_id == "master":  # no workers: this process is the session
+        run = run_pipeline(DEFAULT_DELIVERY_DIR, tmp_path_factory.mktemp("embedded") / "w.duckdb")
+        assert run.exit_code == 0, run.output
+        return run
+    shared = tmp_path_factory.getbasetemp().parent  # the session's, above each worker's
+    recorded = shared / "embedded" / "run.pickle"
+    with FileLock(shared / "embedded.lock"):
+        if recorded.exists():
+            return pickle.loads(recorded.read_bytes())
+        run = run_pipeline(DEFAULT_DELIVERY_DIR, shared / "embedded" / "w.duckdb")
+        assert run.exit_code == 0, run.output
+        recorded.write_bytes(pickle.dumps(run))
     return run
 
 

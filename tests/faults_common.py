@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.conftest import PipelineRun, copy_published
+from tests.conftest import PipelineRun, copy_published, worker_working_file
 from tests.deliveries import deliver, restate_leaf
 
 STATE_SQL = """
@@ -38,7 +38,9 @@ def published_and_restated(embedded_run: PipelineRun, tmp_path: Path) -> tuple[P
 def start_run(published: Path, delivery: Path) -> subprocess.Popen:
     env = {**os.environ, "KUNTASEURANTA_WAREHOUSE": str(published)}
     env.pop("DAGSTER_HOME", None)
-    env.pop("KUNTASEURANTA_WORKING", None)
+    # The worker's working file: its dbt parse state is kept, so a run parses only what
+    # changed instead of the whole project (tests/conftest.py: worker_working_file).
+    env["KUNTASEURANTA_WORKING"] = str(worker_working_file())
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "warehouse"), "run", str(delivery)],
         env=env,

@@ -555,15 +555,16 @@ def test_an_export_duckdb_cannot_decide_is_converted_in_python_with_its_errors(
     ) in _refusal(lambda: convert_export(export, wide, PERIOD, report_lines, to_file=True))
 
 
-def test_a_million_row_export_is_converted_by_duckdb_and_loaded_in_bulk(tmp_path):
-    """A large city's year of account rows: ten-digit sub-accounts of the export's own."""
+def test_a_large_export_is_converted_by_duckdb_and_loaded_in_bulk(tmp_path):
+    """A large city's account rows, a quarter of a million records: ten-digit sub-accounts
+    of the export's own. (The benchmark runs 1M and 10M rows through the whole pipeline.)"""
     from orchestration.ingest.loading import check_delivery
 
     folder = tmp_path / "2024-04"
     folder.mkdir()
     shutil.copy(EXPORT_DIR / "control_totals.csv", folder)
     export = folder / EXPORT.name
-    copies = 1_000_000 // 66 + 1
+    copies = 250_000 // 66 + 1
     columns = [f"column{i:02d}" for i in range(12)]
     source = (
         "read_csv($small, header = true, all_varchar = true, names = ["
@@ -589,7 +590,7 @@ def test_a_million_row_export_is_converted_by_duckdb_and_loaded_in_bulk(tmp_path
     body = export.read_bytes()
     export.write_bytes(EXPORT.read_bytes().split(b"\n", 1)[0] + b"\n" + body)
     records = body.count(b"\n")
-    assert records >= 1_000_000
+    assert records >= 250_000
     delivery = check_delivery(folder)
     ledger = delivery.extracts["ledger_accounts"]
     assert ledger.bulk_source is not None

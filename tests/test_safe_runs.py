@@ -41,7 +41,7 @@ from orchestration.warehouse.publish import (
     sha256_of,
     start_working_copy,
 )
-from tests.conftest import PipelineRun, copy_published
+from tests.conftest import PipelineRun, copy_published, worker_working_file
 from tests.deliveries import deliver, restate_leaf
 
 PYTHON = sys.executable
@@ -523,7 +523,7 @@ READER = textwrap.dedent("""
             print(json.dumps({"state": [str(v) for v in row]}), flush=True)
         except Exception as exc:
             print(json.dumps({"error": repr(exc)}), flush=True)
-        time.sleep(0.05)
+        time.sleep(0.1)
 """)
 
 
@@ -551,7 +551,9 @@ def test_two_runs_at_once_both_land_while_readers_read(embedded_run: PipelineRun
     )
     env = {**os.environ, "KUNTASEURANTA_WAREHOUSE": str(published)}
     env.pop("DAGSTER_HOME", None)
-    env.pop("KUNTASEURANTA_WORKING", None)
+    # Both runs build in the worker's working file, one after the other (the second waits
+    # for the lock), and reuse its dbt parse state.
+    env["KUNTASEURANTA_WORKING"] = str(worker_working_file())
     warehouse = str(Path(PYTHON).parent / "warehouse")
     first_log = tmp_path / "first.log"
     try:
