@@ -11,8 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from orchestration.warehouse.dbt_project import parse_state_for
 from orchestration.warehouse.paths import DBT_PROJECT_DIR, SEEDS_DIR
-from tests.conftest import PipelineRun
+from tests.conftest import PipelineRun, worker_working_file
 
 
 def _unit_tests(project: Path, warehouse: Path, work: Path) -> subprocess.CompletedProcess:
@@ -44,8 +45,16 @@ def _unit_tests(project: Path, warehouse: Path, work: Path) -> subprocess.Comple
 def test_the_dbt_unit_tests_pass_and_catch_a_broken_measure(
     embedded_run: PipelineRun, tmp_path: Path
 ):
-    warehouse = tmp_path / "w.duckdb"
-    shutil.copyfile(embedded_run.published, warehouse)  # the models' inputs must exist
+    # The models' inputs must exist: a copy of the embedded warehouse, at this worker's
+    # working file, so that dbt starts from the parse state kept for it (conftest.py).
+    warehouse = worker_working_file()
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(embedded_run.published, warehouse)
+    state = parse_state_for(str(warehouse))
+    for run in ("passing", "failing"):  # the failing run re-parses what its change touches
+        if state.exists():
+            (tmp_path / run / "target").mkdir(parents=True)
+            shutil.copyfile(state, tmp_path / run / "target" / state.name)
     passing = _unit_tests(DBT_PROJECT_DIR, warehouse, tmp_path / "passing")
     assert passing.returncode == 0, passing.stdout[-3000:]
     assert "PASS=9 WARN=0 ERROR=0" in passing.stdout

@@ -24,7 +24,7 @@ DBT_PROJECT = DbtProject(
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
-def _shared_state(working: str) -> Path:
+def parse_state_for(working: str) -> Path:
     """Parse state kept for a working file's path, whatever warehouse used it: dbt's
     state is valid for the file it builds in (its vars and profile), not for a warehouse."""
     import hashlib
@@ -43,7 +43,7 @@ def run_target_path(folder: Path, warehouse_state: Path, working: str | None = N
     folder.mkdir(parents=True, exist_ok=True)
     candidates = [warehouse_state / PARTIAL_PARSE]
     if working is not None:
-        candidates.append(_shared_state(working))
+        candidates.append(parse_state_for(working))
     candidates.append(DBT_PROJECT_DIR / PIPELINE_TARGET / PARTIAL_PARSE)
     for state in candidates:
         if state.exists():
@@ -62,7 +62,7 @@ def keep_parse_state(folder: Path, warehouse_state: Path, working: str | None = 
         return
     targets = [warehouse_state / PARTIAL_PARSE]
     if working is not None:
-        targets.append(_shared_state(working))
+        targets.append(parse_state_for(working))
     for target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{PARTIAL_PARSE}.{os.getpid()}.copying")
