@@ -128,17 +128,19 @@ def embedded_run(
 
     from filelock import FileLock
 
-    if worker_id == "master":  # no workers: this process is the session
-        run = run_pipeline(DEFAULT_DELIVERY_DIR, tmp_path_factory.mktemp("embedded") / "w.duckdb")
+    def run_embedded(folder: Path) -> PipelineRun:
+        run = run_pipeline(DEFAULT_DELIVERY_DIR, folder / "w.duckdb")
         assert run.exit_code == 0, run.output
         return run
+
+    if worker_id == "master":  # no workers: this process is the session
+        return run_embedded(tmp_path_factory.mktemp("embedded"))
     shared = tmp_path_factory.getbasetemp().parent  # the session's, above each worker's
     recorded = shared / "embedded" / "run.pickle"
     with FileLock(shared / "embedded.lock"):
         if recorded.exists():
             return pickle.loads(recorded.read_bytes())
-        run = run_pipeline(DEFAULT_DELIVERY_DIR, shared / "embedded" / "w.duckdb")
-        assert run.exit_code == 0, run.output
+        run = run_embedded(shared / "embedded")
         recorded.write_bytes(pickle.dumps(run))
     return run
 

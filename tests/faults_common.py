@@ -35,15 +35,21 @@ def published_and_restated(embedded_run: PipelineRun, tmp_path: Path) -> tuple[P
     return published, restated
 
 
-def start_run(published: Path, delivery: Path) -> subprocess.Popen:
+def run_env(published: Path) -> dict[str, str]:
+    """The environment of a `warehouse run` started as its own process on `published`. It
+    builds in the worker's working file (one run at a time holds the warehouse's lock), so
+    dbt starts from the parse state kept for it and parses only what changed instead of
+    the whole project (tests/conftest.py: worker_working_file)."""
     env = {**os.environ, "KUNTASEURANTA_WAREHOUSE": str(published)}
     env.pop("DAGSTER_HOME", None)
-    # The worker's working file: its dbt parse state is kept, so a run parses only what
-    # changed instead of the whole project (tests/conftest.py: worker_working_file).
     env["KUNTASEURANTA_WORKING"] = str(worker_working_file())
+    return env
+
+
+def start_run(published: Path, delivery: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "warehouse"), "run", str(delivery)],
-        env=env,
+        env=run_env(published),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: a kill takes dbt with it

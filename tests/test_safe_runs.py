@@ -41,7 +41,7 @@ from orchestration.warehouse.publish import (
     sha256_of,
     start_working_copy,
 )
-from tests.conftest import PipelineRun, copy_published, worker_working_file
+from tests.conftest import PipelineRun, copy_published
 from tests.deliveries import deliver, restate_leaf
 
 PYTHON = sys.executable
@@ -534,7 +534,7 @@ def test_two_runs_at_once_both_land_while_readers_read(embedded_run: PipelineRun
     analyst keeps the snapshot they opened. The warehouse's path has an apostrophe and
     spaces (no SQL is built by pasting paths)."""
     from tests.faults_common import STATE_SQL as READ_SQL
-    from tests.faults_common import state
+    from tests.faults_common import run_env, state
 
     folder = tmp_path / "Kunnan 'talous' data"
     published = copy_published(embedded_run, folder)
@@ -549,11 +549,7 @@ def test_two_runs_at_once_both_land_while_readers_read(embedded_run: PipelineRun
         stdout=subprocess.PIPE,
         text=True,
     )
-    env = {**os.environ, "KUNTASEURANTA_WAREHOUSE": str(published)}
-    env.pop("DAGSTER_HOME", None)
-    # Both runs build in the worker's working file, one after the other (the second waits
-    # for the lock), and reuse its dbt parse state.
-    env["KUNTASEURANTA_WORKING"] = str(worker_working_file())
+    env = run_env(published)  # both runs, one after the other (the second waits)
     warehouse = str(Path(PYTHON).parent / "warehouse")
     first_log = tmp_path / "first.log"
     try:

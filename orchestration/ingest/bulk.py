@@ -195,8 +195,9 @@ def inspect(path: Path) -> BulkSource:
     if not last.endswith(b"\n"):
         lines += 1  # the last line has no line break
     delimiter, header = read_header(_head_text(head, encoding), name)
-    fingerprints.remember(path, stat, digest.hexdigest())  # the delivery's digest reuses it
-    return BulkSource(path, digest.hexdigest(), encoding, delimiter, header, lines)
+    sha256 = digest.hexdigest()
+    fingerprints.remember(path, stat, sha256)  # the delivery's digest reuses it
+    return BulkSource(path, sha256, encoding, delimiter, header, lines)
 
 
 # The start of a file read for its header: the header of any extract fits many times over.
