@@ -4,14 +4,14 @@ Two `warehouse run`s of a restated delivery are followed through their lives. At
 nine points the run's whole process group is stopped (SIGSTOP) and the warehouse folder
 and the run's working file are copied as they are: what a kill at that instant would
 leave on disk, since a killed process writes nothing more. The points are random moments
-of the load and the dbt build, the moment the run starts staging its generation, the
-start of the next run (while it recovers) and the moment after its publication switched
-`current`. Each copy must read whole as the old or the new publication, and what the next
-run starts with (publish.recover, then the verified working copy of the current
-generation) must succeed on it. The first run is really killed (SIGKILL) while it stages
-its generation, and the second recovers from that and publishes.
-tests/test_safe_runs.py kills a publication at each of its own steps, which is where a
-kill could mix what readers see.
+of the first run's load and dbt build; then, in the next run, a moment while it recovers
+from the first, one of its dbt build, the moment it starts staging its generation and
+the moment after its publication switched `current`. Each copy must read whole as the
+old or the new publication, and what the next run starts with (publish.recover, then the
+verified working copy of the current generation) must succeed on it. The first run is
+really killed (SIGKILL) during its dbt build, and the second recovers from that and
+publishes. tests/test_safe_runs.py kills a publication at each of its own steps, which
+is where a kill could mix what readers see.
 """
 
 from __future__ import annotations
@@ -122,26 +122,28 @@ def test_a_run_killed_anywhere_leaves_the_published_warehouse_whole(
     old = state(published)
     rng = random.Random(2023)
     # The load and most of the dbt build come in the first half of a run like the embedded
-    # one (plus the start of a fresh interpreter): one random moment in each fifth of it.
-    span = 0.5 * (embedded_run.seconds + 4.0)
+    # one (plus the start of a fresh interpreter): one random moment in each fifth of the
+    # first 45 % of it, then the kill.
+    duration = embedded_run.seconds + 4.0
     count = LOAD_AND_BUILD_POINTS
-    moments = [span * (i + rng.random()) / count for i in range(count)]
-    kill_after, recovering_at = rng.uniform(0.1, 1.2), rng.uniform(0.5, 2.0)
+    moments = [0.45 * duration * (i + rng.random()) / count for i in range(count)]
+    kill_after, recovering_at = rng.uniform(0.2, 1.0), rng.uniform(0.5, 2.0)
+    building_at = rng.uniform(0.25, 0.5) * duration
     first_points = [
         *(Point(f"build-{i}", lambda t, _, m=m: t >= m) for i, m in enumerate(moments)),
-        Point("staging", lambda *_: layout.staging.exists()),
         Point("killed", lambda t, p: t >= p + kill_after, kill=True),
     ]
     first = start_run(published, restated)
     snapshots = _follow(first, first_points, published, tmp_path / "first")
     assert first.wait(timeout=600) == -signal.SIGKILL, "the first run ended before its kill"
     assert [s.label for s in snapshots] == [p.label for p in first_points[:-1]]
-    assert state(published) == old  # killed while staging: nothing of it is published
+    assert state(published) == old  # killed while building: nothing of it is published
 
     switched_from = os.readlink(layout.current_link)
     second_points = [
         Point("recovering", lambda t, _: t >= recovering_at),
-        Point("staging-again", lambda *_: layout.staging.exists()),
+        Point("building", lambda t, _: t >= building_at),
+        Point("staging", lambda *_: layout.staging.exists()),
         Point("published", lambda *_: os.readlink(layout.current_link) != switched_from),
     ]
     second = start_run(published, restated)
