@@ -971,3 +971,40 @@ def test_the_dagster_asset_renders_the_latest_report(embedded_run: PipelineRun, 
     spec = interim_report.specs_by_key[dg.AssetKey("interim_report")]
     assert spec.group_name == "report"
     assert dg.AssetKey("fct_budget_vs_actual") in {d.asset_key for d in spec.deps}
+
+
+def _units(*rows: tuple[str, str, str | None]) -> dict[str, OrgUnit]:
+    return {code: OrgUnit(code, level, parent, code.title(), None) for code, level, parent in rows}
+
+
+def test_a_municipalitys_delivery_reports_the_units_whose_tables_it_printed():
+    from orchestration.report.data import Printed, _sections
+
+    # A city delivered whole: boards print nothing, their departments and service areas
+    # print their income statements; a cost centre's figures are not printed.
+    units = _units(
+        ("K001", "municipality", None),
+        ("LTK01", "board", "K001"),
+        ("TOI01", "department", "LTK01"),
+        ("PA001", "service_area", "TOI01"),
+        ("KP0001", "cost_centre", "PA001"),
+        ("LTK02", "board", "K001"),
+        ("TOI02", "department", "LTK02"),
+    )
+    printed = Printed(
+        lines={
+            ("operating", code): ("toimintatuotot", "toimintakulut")
+            for code in ("TOI01", "PA001", "TOI02")
+        },
+        items={},
+        columns={},
+    )
+    sections = [u.org_code for u in _sections(units["K001"], units, printed)]
+    # The boards (the scope's children) and, in the organisation's order, every unit with
+    # printed tables below them; not the cost centre.
+    assert sections == ["LTK01", "TOI01", "PA001", "LTK02", "TOI02"]
+    # A department's delivery as the embedded one: its service areas, and nothing deeper
+    # that the delivery did not print.
+    assert [u.org_code for u in _sections(units["TOI01"], units, printed)] == ["PA001"]
+    nothing = Printed(lines={("operating", "K001"): ("toimintakate",)}, items={}, columns={})
+    assert [u.org_code for u in _sections(units["K001"], units, nothing)] == ["LTK01", "LTK02"]

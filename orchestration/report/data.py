@@ -557,6 +557,29 @@ def _projects_of(
     return tuple(p for p in projects if belongs(p.org_code))
 
 
+def _sections(unit: OrgUnit, units: dict[str, OrgUnit], printed: Printed) -> tuple[OrgUnit, ...]:
+    """The scope unit's children, and the units further down whose tables the delivery
+    printed, in the organisation's order: a whole municipality's delivery prints its
+    departments' and service areas' tables under boards that print none."""
+    children: dict[str | None, list[OrgUnit]] = {}
+    for member in units.values():
+        children.setdefault(member.parent_org_code, []).append(member)
+
+    def prints(member: OrgUnit) -> bool:
+        return any(printed.lines_of(s, member.org_code) for s in _FACT_ROWS)
+
+    found: list[OrgUnit] = []
+
+    def descend(parent: OrgUnit, depth: int) -> None:
+        for child in children.get(parent.org_code, []):
+            if depth == 0 or prints(child):
+                found.append(child)
+            descend(child, depth + 1)
+
+    descend(unit, 0)
+    return tuple(found)
+
+
 def _scope_part(
     tables: TableReader,
     unit: OrgUnit,
@@ -567,10 +590,10 @@ def _scope_part(
 ) -> ScopePart:
     """The scope unit and its child units, each with the tables the delivery printed."""
     con, period, municipality = tables.con, tables.period, tables.municipality
-    sections = tuple(u for u in units.values() if u.parent_org_code == unit.org_code)
+    printed = tables.printed
+    sections = _sections(unit, units, printed)
     members = [unit, *sections]
     codes = {u.org_code for u in members}
-    printed = tables.printed
 
     def table(statement: str, member: OrgUnit) -> tuple[TableLine, ...]:
         lines = printed.lines_of(statement, member.org_code)
