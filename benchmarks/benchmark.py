@@ -64,6 +64,7 @@ RATIO_PANDAS = "marginal / pandas baseline"
 RATIO_MEMORY = "pipeline peak / 1 GiB"
 RATIO_INCREMENTAL = "incremental / alone"
 RATIO_NOOP = "no-op rerun / full run"
+RATIO_REPORT = "report time growth / printed rows growth"
 TAIL_LINES = 25
 # The CLI's line with the time of each step of a run.
 STEP_TIMES = "Step times: "
@@ -135,7 +136,7 @@ def expected_targets(plan: Plan, skipped: Sequence[str]) -> list[str]:
         return targets  # the other targets are set at scale: --quick only shows its ratios
     if "rows" not in skipped:
         largest = rows_label(max(plan.sizes))
-        marginal = [RATIO_DUCKDB, RATIO_PANDAS] if "embedded" not in skipped else []
+        marginal = [RATIO_DUCKDB, RATIO_PANDAS, RATIO_REPORT] if "embedded" not in skipped else []
         targets += [f"{largest}: {ratio}" for ratio in [*marginal, RATIO_MEMORY]]
     if "history" not in skipped:
         targets.append(f"{history_label(plan)}: {RATIO_INCREMENTAL}")
@@ -385,6 +386,7 @@ def embedded_case(bench: Bench, attempt: int) -> None:
     runs = bench.results.cases.setdefault("embedded", {"runs": []})["runs"]
     runs.append(
         {
+            **report_layout(bench, f"embedded: pipeline #{attempt}", case_dir),
             "pipeline_wall_s": pipeline.wall_s,
             "pipeline_peak_mib": pipeline.peak_rss_mib,
             "noop_wall_s": noop.wall_s,
@@ -393,6 +395,16 @@ def embedded_case(bench: Bench, attempt: int) -> None:
             "dbt_peak_mib": dbt.peak_rss_mib,
         }
     )
+
+
+def report_layout(bench: Bench, run_name: str, case_dir: Path) -> dict:
+    """The run's report step and how many table rows its published reports print."""
+    reports = (published_file(case_dir).parent / "report").glob("*.html")
+    rows = sum(path.read_text(encoding="utf-8").count("<tr") for path in reports)
+    return {
+        "report_s": bench.results.step_times.get(run_name, {}).get("report"),
+        "printed_rows": rows,
+    }
 
 
 def published_files(case_dir: Path) -> dict[str, str]:
@@ -454,6 +466,7 @@ def rows_case(bench: Bench, rows: int) -> None:
         case[f"{name.lower()}_summary"] = last_json_line(Path(run.stdout_log).read_text())
     pipeline = bench.pipeline(f"{label}: pipeline", case_dir / "pipeline", [delivery])
     case["pipeline_wall_s"], case["pipeline_peak_mib"] = wall_and_peak(pipeline)
+    case.update(report_layout(bench, f"{label}: pipeline", case_dir / "pipeline"))
     case["published_mart"] = bench.json_command(
         f"{label}: read the published mart",
         [sys.executable, BENCHMARKS / "inspect_warehouse.py", "total",
@@ -579,6 +592,8 @@ def embedded_best(case: dict | None) -> dict | None:
         dbt_peak_mib=dbt["dbt_peak_mib"],
         noop_wall_s=noop["noop_wall_s"],
         noop_peak_mib=noop["noop_peak_mib"],
+        report_s=pipeline.get("report_s"),
+        printed_rows=pipeline.get("printed_rows"),
         ratio_pipeline_to_dbt=round(pipeline["pipeline_wall_s"] / dbt["dbt_wall_s"], 3),
         ratio_noop_to_pipeline=round(noop["noop_wall_s"] / pipeline["pipeline_wall_s"], 3),
     )
@@ -625,6 +640,25 @@ def rows_case_rows(label: str, case: dict, best: dict | None, is_target: bool) -
                 f"{label}: {RATIO_PANDAS}", case["ratio_marginal_to_pandas"], "< 1", is_target
             ),
         ]
+    if best and best.get("report_s") and case.get("report_s"):
+        printed = (
+            f"{case['printed_rows']:,} table rows printed; embedded {best['printed_rows']:,} "
+            f"in {best['report_s']:.1f} s"
+        )
+        table.append(Row(f"{label}: report step ({printed})", wall_s=case["report_s"]))
+        if case["printed_rows"] and best["printed_rows"]:
+            # The report's time against the tables it prints: at most in proportion.
+            time_growth = case["report_s"] / best["report_s"]
+            rows_growth = case["printed_rows"] / best["printed_rows"]
+            case["ratio_report_growth_to_rows_growth"] = round(time_growth / rows_growth, 3)
+            table.append(
+                target_row(
+                    f"{label}: {RATIO_REPORT}",
+                    case["ratio_report_growth_to_rows_growth"],
+                    "<= 1",
+                    is_target,
+                )
+            )
     if case["pipeline_peak_mib"] is not None:
         case["ratio_peak_to_1gib"] = round(case["pipeline_peak_mib"] / MEMORY_LIMIT_MIB, 3)
         table.append(
