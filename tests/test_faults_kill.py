@@ -16,6 +16,7 @@ is where a kill could mix what readers see.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -109,7 +110,8 @@ def _follow(
             stopped_for += time.monotonic() - pause
             previous = active
     except BaseException:  # a failed check leaves no stopped run behind
-        os.killpg(run.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
         raise
     return taken
 

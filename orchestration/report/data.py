@@ -566,7 +566,7 @@ def _sections(unit: OrgUnit, units: dict[str, OrgUnit], printed: Printed) -> tup
         children.setdefault(member.parent_org_code, []).append(member)
 
     def prints(member: OrgUnit) -> bool:
-        return any(printed.lines_of(s, member.org_code) for s in _FACT_ROWS)
+        return any(printed.lines_of(s, member.org_code) for s in STATEMENTS)
 
     found: list[OrgUnit] = []
 
