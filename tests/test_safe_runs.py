@@ -508,7 +508,8 @@ def test_runs_started_by_dagster_hold_the_lock_through_their_resource(tmp_path: 
 
 
 # A separate process, as a BI tool is: SQLAlchemy with duckdb-engine, read-only (the way
-# Superset connects), a new connection per query, until told to stop.
+# Superset connects), a new connection per query, until told to stop; its last query
+# starts after it was told, so it reads what was published before.
 READER = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
@@ -516,7 +517,9 @@ READER = textwrap.dedent("""
     path, stop, sql = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
     engine = sa.create_engine(f"duckdb:///{path}", connect_args={"read_only": True},
                               poolclass=sa.pool.NullPool)
-    while not stop.exists():
+    stopping = False
+    while not stopping:
+        stopping = stop.exists()
         try:
             with engine.connect() as con:
                 row = con.execute(sa.text(sql)).fetchall()[0]
@@ -681,7 +684,8 @@ def test_a_run_leaves_no_build_output_in_the_source_tree(embedded_run: PipelineR
 def test_dbt_run_by_hand_builds_a_development_file_not_the_published_one(
     published_set: Layout, tmp_path: Path
 ):
-    from orchestration.warehouse.dbt_project import DBT_PROJECT, PARTIAL_PARSE
+    from orchestration.warehouse.dbt_project import DBT_PROJECT
+    from orchestration.warehouse.dbt_state import PARTIAL_PARSE
     from orchestration.warehouse.paths import DBT_PROJECT_DIR
 
     layout = published_set
