@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.warehouse.dbt_project import parse_state_for
+from orchestration.warehouse.dbt_state import parse_state_for
 from orchestration.warehouse.paths import DBT_PROJECT_DIR, SEEDS_DIR
 from tests.conftest import PipelineRun, worker_working_file
 

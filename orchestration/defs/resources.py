@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
-import sys
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -15,8 +14,9 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 from packaging import version
 
-from orchestration.warehouse import housekeeping, lock
-from orchestration.warehouse.dbt_project import DBT_PROJECT, PIPELINE_PROFILE_TARGET
+from orchestration.warehouse import dbt_process, housekeeping, lock
+from orchestration.warehouse.dbt_project import DBT_PROJECT
+from orchestration.warehouse.dbt_state import PIPELINE_PROFILE_TARGET
 from orchestration.warehouse.paths import (
     duckdb_memory_limit,
     evidence_dir,
@@ -92,6 +92,11 @@ class WarehouseDbtCliResource(DbtCliResource):
         return None
 
 
+def _dbt_executable() -> Path:
+    launcher = dbt_process.launcher_path()
+    return launcher if launcher.exists() else dbt_process.dbt_path()
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
     working = working_path()  # created by the run (start_working_copy), not at load
@@ -109,10 +114,12 @@ def resources() -> dg.Definitions:
                 # A run started while another holds the warehouse waits this long for it.
                 lock_wait_seconds=lock.default_wait_seconds(),
             ),
-            # The dbt installed beside this Python, whether or not the venv is on PATH.
+            # The dbt installed beside this Python, whether or not the venv is on PATH,
+            # started through the launcher: in the process a `warehouse run` prepared for
+            # it while it loaded (orchestration/warehouse/dbt_process.py), or as itself.
             "dbt": WarehouseDbtCliResource(
                 project_dir=DBT_PROJECT,
-                dbt_executable=str(Path(sys.executable).parent / "dbt"),
+                dbt_executable=str(_dbt_executable()),
                 target=PIPELINE_PROFILE_TARGET,
             ),
         }

@@ -2,72 +2,25 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from orchestration.warehouse.dbt_state import (
+    PARTIAL_PARSE,
+    PIPELINE_PROFILE_TARGET,
+    PIPELINE_TARGET,
+    dbt_vars,
+    parse_state_for,
+)
 from orchestration.warehouse.paths import DBT_PROJECT_DIR
 
-# The pipeline's own dbt state (manifest and partial-parse state, prepared at set-up) is
-# kept apart from target/, which dbt run by hand uses: a hand-run dbt never invalidates it.
-PIPELINE_TARGET = Path("target") / "pipeline"
-# The profile's output the pipeline builds with (its file comes in --vars); the default
-# output, for dbt run by hand, is a development file.
-PIPELINE_PROFILE_TARGET = "pipeline"
 DBT_PROJECT = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
     target_path=PIPELINE_TARGET,
     target=PIPELINE_PROFILE_TARGET,
 )
-PARTIAL_PARSE = "partial_parse.msgpack"
-
-
-def parse_state_for(working: str) -> Path:
-    """Parse state kept for a working file's path, whatever warehouse used it: dbt's
-    state is valid for the file it builds in (its vars and profile), not for a warehouse."""
-    import hashlib
-
-    key = hashlib.sha256(dbt_vars(working).encode()).hexdigest()[:16]
-    return DBT_PROJECT_DIR / PIPELINE_TARGET / "states" / key / PARTIAL_PARSE
-
-
-def run_target_path(folder: Path, warehouse_state: Path, working: str | None = None) -> Path:
-    """A run's dbt artefacts and logs go to `folder` (the run's build folder, outside the
-    source tree), starting from the warehouse's own partial-parse state if it has one,
-    else the state last saved for the same working file, else set-up's. (dbt parses
-    everything again when the file it builds in differs from the one the state was saved
-    for: a warehouse kept elsewhere than the default would pay a full parse on every run
-    without a state of its own.)"""
-    folder.mkdir(parents=True, exist_ok=True)
-    candidates = [warehouse_state / PARTIAL_PARSE]
-    if working is not None:
-        candidates.append(parse_state_for(working))
-    candidates.append(DBT_PROJECT_DIR / PIPELINE_TARGET / PARTIAL_PARSE)
-    for state in candidates:
-        if state.exists():
-            shutil.copyfile(state, folder / PARTIAL_PARSE)
-            break
-    return folder
-
-
-def keep_parse_state(folder: Path, warehouse_state: Path, working: str | None = None) -> None:
-    """After dbt ran in `folder`: its parse state becomes the warehouse's, and the one
-    kept for its working file."""
-    import os
-
-    state = folder / PARTIAL_PARSE
-    if not state.exists():
-        return
-    targets = [warehouse_state / PARTIAL_PARSE]
-    if working is not None:
-        targets.append(parse_state_for(working))
-    for target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{PARTIAL_PARSE}.{os.getpid()}.copying")
-        shutil.copyfile(state, partial)
-        os.replace(partial, target)
 
 
 def require_manifest() -> None:
@@ -105,13 +58,6 @@ def dev_database() -> Path:
     return configured if configured.is_absolute() else DBT_PROJECT_DIR / configured
 
 
-def dbt_vars(warehouse: str) -> str:
-    """The --vars of every dbt command the pipeline runs: the file it builds in."""
-    import json
-
-    return json.dumps({"warehouse_path": warehouse})
-
-
 def parse() -> None:
     """`dbt parse` as set-up runs it: the manifest Dagster loads, and dbt's partial-parse
     state for the pipeline's own working file, so that a run re-parses only what changed
@@ -129,6 +75,7 @@ def parse() -> None:
 
 
 def _parse(dbt: Path) -> None:
+    import shutil
     import subprocess
 
     from orchestration.warehouse.paths import working_path
@@ -151,6 +98,10 @@ def _parse(dbt: Path) -> None:
         ],
         check=True,
     )
+    # The state is the one for the default working file too (dbt_state.parse_ahead).
+    kept = parse_state_for(str(working_path()))
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DBT_PROJECT_DIR / PIPELINE_TARGET / PARTIAL_PARSE, kept)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,8 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.ingest.assets import WAREHOUSE_POOL
 from orchestration.defs.resources import WarehouseFiles
-from orchestration.warehouse.dbt_project import (
-    DBT_PROJECT,
-    dbt_vars,
-    keep_parse_state,
-    require_manifest,
-    run_target_path,
-)
+from orchestration.warehouse.dbt_project import DBT_PROJECT, require_manifest
+from orchestration.warehouse.dbt_state import dbt_vars, keep_parse_state, run_target_path
 from orchestration.warehouse.fingerprints import models_fingerprint
 from orchestration.warehouse.publish import models_changed, run_loads
 
