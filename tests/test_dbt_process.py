@@ -86,20 +86,18 @@ def test_a_parse_ahead_spares_the_command_a_full_parse(tmp_path: Path):
     working = str(tmp_path / "elsewhere" / "w.duckdb")  # no state was kept for this file
     ahead = parse_ahead(working)
     assert ahead is not None
+    target = tmp_path / "target"  # new: without the parse ahead, dbt would parse it all
+    assert not (target / PARTIAL_PARSE).exists()
     with dbt_process.prepared(parse=ahead):
-        result = _parse_through_launcher(working, tmp_path / "ahead")
+        result = _parse_through_launcher(working, target)
     assert result.returncode == 0, result.stdout[-2000:]
-    assert _partial_parse_refusals(tmp_path / "ahead") == []
-    assert (tmp_path / "ahead" / PARTIAL_PARSE).exists()
-
-    # Without it, the same command in a new target parses the whole project.
-    with dbt_process.prepared():
-        result = _parse_through_launcher(working, tmp_path / "plain")
-    assert result.returncode == 0, result.stdout[-2000:]
-    assert _partial_parse_refusals(tmp_path / "plain")
+    assert _partial_parse_refusals(target) == []
+    # dbt re-read no file: the project is as the parse ahead found it.
+    perf = json.loads((target / "perf_info.json").read_text())
+    assert perf["is_partial_parse_enabled"] and perf["parsed_path_count"] == 0, perf
 
     # Once a run keeps a state for that working file, the next needs no parse ahead.
-    keep_parse_state(tmp_path / "ahead", tmp_path / "warehouse-state", working)
+    keep_parse_state(target, tmp_path / "warehouse-state", working)
     try:
         assert parse_ahead(working) is None
     finally:

@@ -62,21 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _end_process(code: int) -> None:
-    """End the `warehouse` process once its command is done and has closed what it wrote.
+    """End the `warehouse` process once its command is done (see end_process)."""
+    from orchestration.lib.process import end_process
 
-    After a run has imported Dagster, dbt, DuckDB and Great Expectations, tearing the
-    interpreter down module by module (the garbage collector going over every object)
-    takes 2-3 s after the last line is printed. The exit handlers run (logging flushes),
-    the output is flushed, and the process ends as it would after them.
-    """
-    import atexit
-    import os
-    import threading
-
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join()
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    end_process(code)

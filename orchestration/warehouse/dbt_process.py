@@ -31,6 +31,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from orchestration.lib.process import end_process
 from orchestration.warehouse.dbt_state import PARTIAL_PARSE
 
 # Where the launcher finds the prepared process: the path of its listening socket.
@@ -128,10 +129,14 @@ def _serve(listener_fd: int, ahead: dict) -> int:
         code = 130
     if not isinstance(code, int):
         code = 0 if code is None else 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    connection.sendall(f"{code}\n".encode())
-    connection.close()
+
+    def reply() -> None:  # once dbt's exit handlers have run and its output is flushed
+        connection.sendall(f"{code}\n".encode())
+        connection.close()
+
+    # Without the interpreter's teardown (about 1 s after a build): dagster-dbt reads
+    # dbt's output until this process closes it.
+    end_process(code, last=reply)
     return code
 
 
