@@ -81,6 +81,24 @@ def test_each_broken_rule_is_named_with_its_rows(
     )
 
 
+def test_the_rules_of_a_view_computed_once_name_its_broken_rows(
+    embedded_run: PipelineRun, compiled, tmp_path: Path
+):
+    # int_ledger_measures_pivoted is a view its rules read once (evaluate_once): a
+    # delivered ledger row of a unit outside the organisation breaks its tree rule.
+    sql = compiled["rules_int_ledger_measures_pivoted.sql"]
+    assert " as materialized (" in sql
+    assert _broken_rules(embedded_run.published, sql) == []
+    broken = tmp_path / embedded_run.published.name
+    shutil.copyfile(embedded_run.published, broken)
+    with duckdb.connect(str(broken)) as con:
+        con.execute(
+            "insert into raw.ledger select * replace ('NOWHERE' as org_code) from raw.ledger "
+            "where line_code = 'henkilostokulut' and scenario = 'actual' limit 1"
+        )
+    assert _broken_rules(broken, sql) == [("org_code not a unit of its period in stg_org_units", 1)]
+
+
 def test_the_marts_keep_their_contract_and_duckdb_enforces_its_constraints(
     embedded_run: PipelineRun, tmp_path: Path
 ):

@@ -12,9 +12,19 @@
     Null passes every rule but not_null (as in dbt's own tests). The test returns one row
     per broken rule with the number of rows (for the key: of keys) breaking it, so it
     passes when it returns none and a failure names the rule.
+
+    `evaluate_once`: the model is a view that is costly to compute (a pivot over the
+    whole history): its rows are computed once for all the rules, not once per rule.
+    (A table is cheaper read again than copied.)
 -#}
 {% test column_rules(
-    model, unique_key=[], not_null=[], accepted_values={}, related={}, in_period_tree={}
+    model,
+    unique_key=[],
+    not_null=[],
+    accepted_values={},
+    related={},
+    in_period_tree={},
+    evaluate_once=false
 ) %}
 
 {%- set rules = [] -%}
@@ -30,6 +40,15 @@
 {%- endfor %}
 
 with
+{%- if evaluate_once %}
+
+model_rows as {{ materialized_cte() }} (
+
+    select * from {{ model }}
+
+),
+{%- set model = 'model_rows' %}
+{%- endif %}
 
 counts as (
 
