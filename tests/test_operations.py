@@ -38,6 +38,29 @@ def _evaluate(cursor: str | None = None):
     return result.run_requests or [], result.cursor
 
 
+def test_the_version_names_the_project_and_its_engines(
+    capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+):
+    import importlib.metadata
+
+    from orchestration import cli
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--version"])
+    assert done.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"warehouse (kuntaseuranta) {importlib.metadata.version('kuntaseuranta')}"
+    assert f"  dbt-core {importlib.metadata.version('dbt-core')}" in lines
+    assert f"  duckdb {importlib.metadata.version('duckdb')}" in lines
+    assert len(lines) == 1 + len(cli.ENGINES)
+    # An engine that is not installed is said so, not a traceback.
+    monkeypatch.setattr(cli, "ENGINES", ("dbt-core", "no-such-engine"))
+    assert cli.version_text().splitlines()[1:] == [
+        f"  dbt-core {importlib.metadata.version('dbt-core')}",
+        "  no-such-engine not installed",
+    ]
+
+
 def test_reporting_periods_are_every_month_end(capsys: pytest.CaptureFixture):
     from orchestration.cli import main
     from orchestration.defs.ingest.partitions import reporting_periods

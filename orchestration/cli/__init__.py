@@ -12,6 +12,8 @@
                                    (how a source profile reads an export; loads nothing)
     warehouse profile schema       (the source profiles' JSON schema)
 
+    warehouse --version            (this warehouse's version and its engines')
+
 One module per command; each adds its subcommand (`add_parser`). Exit status: 0 done,
 1 refused (the reasons are printed), 2 usage error.
 """
@@ -37,10 +39,42 @@ from orchestration.cli.common import EXIT_USAGE
 COMMANDS = (run, validate, status, rollback, dev_database, contracts, report, profile)
 
 
+# What an operator reports with a problem: the project's version and the engines it runs.
+ENGINES = ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations")
+
+
+def version_text() -> str:
+    """`warehouse --version`: one line for the project, one per engine."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "not installed"
+
+    lines = [f"warehouse (kuntaseuranta) {installed('kuntaseuranta')}"]
+    lines += [f"  {package} {installed(package)}" for package in ENGINES]
+    return "\n".join(lines)
+
+
+class _VersionAction(argparse.Action):
+    """Prints version_text() and ends, as argparse's own version action does, but looks
+    the versions up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the versions and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warehouse", description="Municipal budget follow-up warehouse."
     )
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(sub)
