@@ -78,6 +78,16 @@ def test_reporting_periods_are_every_month_end(capsys: pytest.CaptureFixture):
     assert "cannot tell the reporting period" in capsys.readouterr().err
 
 
+def test_the_sensor_and_the_schedule_are_on_without_being_switched_on():
+    from orchestration.definitions import defs
+
+    definitions = defs()
+    sensor = definitions.resolve_sensor_def("inbox_sensor")
+    schedule = definitions.resolve_schedule_def("warehouse_schedule")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
 def test_the_sensor_starts_one_run_per_complete_delivery(inbox: Path):
     assert _evaluate() == ([], "{}")
     q1 = deliver(inbox, "2023-03")

@@ -36,7 +36,13 @@ def _name(folder: Path) -> str:
         return str(folder)
 
 
-@dg.sensor(job=warehouse_job, minimum_interval_seconds=60)
+# Both run as soon as a Dagster daemon runs the code (`make dev`, or the daemon as a
+# service): a delivery dropped into the inbox is picked up without switching anything on.
+@dg.sensor(
+    job=warehouse_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
 def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     """One run per delivery: a complete extract set in inbox/<YYYY-MM>/ or, one delivery
     per department or city, inbox/<who>/<YYYY-MM>/. A changed set (restatement) is a new
@@ -69,6 +75,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     job=warehouse_job,
     cron_schedule="0 7 20 * *",  # the 20th of every month, 07:00: the month before closed
     execution_timezone="Europe/Helsinki",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 def warehouse_schedule(context: dg.ScheduleEvaluationContext):
     """After a month closes, build the deliveries of that month that are in the inbox and
