@@ -147,3 +147,38 @@ def test_the_analysts_three_questions_are_one_query_each(warehouse):
         where goal_status = 'partially_achieved' order by goal_level
     """).fetchall()
     assert partially == [("council", 3), ("operating_plan", 4)]
+
+
+def test_every_mart_and_column_carries_its_description_as_a_duckdb_comment(
+    embedded_run: PipelineRun,
+):
+    # What BI tools and SQL clients show beside the names: the dbt descriptions
+    # (models/marts/_marts__models.yml), persisted by dbt as DuckDB comments.
+    import json
+
+    from orchestration.warehouse.dbt_project import DBT_PROJECT
+
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
+    described = {
+        (node["name"], column): spec["description"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+        for column, spec in node["columns"].items()
+    }
+    with duckdb.connect(str(embedded_run.published), read_only=True) as con:
+        comments = {
+            (table, column): comment
+            for table, column, comment in con.execute(
+                "select table_name, column_name, comment from duckdb_columns() "
+                "where schema_name = 'marts'"
+            ).fetchall()
+        }
+        tables = dict(
+            con.execute(
+                "select table_name, comment from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+        )
+    assert len(comments) > 250 and set(comments) == set(described)
+    assert comments == described
+    assert all(tables.values()) and len(tables) == 17
+    assert "YYYY-MM" in comments[("fct_budget_vs_actual", "reporting_period")]
