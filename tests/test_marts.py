@@ -182,3 +182,25 @@ def test_every_mart_and_column_carries_its_description_as_a_duckdb_comment(
     assert comments == described
     assert all(tables.values()) and len(tables) == 17
     assert "YYYY-MM" in comments[("fct_budget_vs_actual", "reporting_period")]
+
+
+def test_sqlalchemy_inspects_the_marts_as_superset_does(embedded_run: PipelineRun):
+    # Superset's dataset browser: the schemas, a schema's tables, a table's columns (with
+    # their comments), read-only through duckdb-engine.
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(
+        f"duckdb:///{embedded_run.published}",
+        connect_args={"read_only": True},
+        poolclass=sa.pool.NullPool,
+    )
+    inspector = sa.inspect(engine)
+    catalog = embedded_run.published.stem
+    assert f"{catalog}.marts" in inspector.get_schema_names()
+    tables = inspector.get_table_names(schema="marts")
+    assert {"fct_budget_vs_actual", "dim_org_units", "fct_investments"} <= set(tables)
+    columns = {c["name"]: c for c in inspector.get_columns("fct_budget_vs_actual", "marts")}
+    assert {"reporting_period", "org_code", "line_code", "actual", "budget"} <= set(columns)
+    assert columns["reporting_period"]["nullable"] is False
+    assert "YYYY-MM" in columns["reporting_period"]["comment"]
+    engine.dispose()
