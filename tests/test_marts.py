@@ -184,18 +184,23 @@ def test_every_mart_and_column_carries_its_description_as_a_duckdb_comment(
     assert "YYYY-MM" in comments[("fct_budget_vs_actual", "reporting_period")]
 
 
-def test_sqlalchemy_inspects_the_marts_as_superset_does(embedded_run: PipelineRun):
+def test_sqlalchemy_inspects_the_marts_as_superset_does(embedded_run: PipelineRun, tmp_path):
     # Superset's dataset browser: the schemas, a schema's tables, a table's columns (with
-    # their comments), read-only through duckdb-engine.
+    # their comments), read-only through duckdb-engine. On a copy: this test process
+    # holds the published file open with another configuration (DuckDB allows one).
+    import shutil
+
     import sqlalchemy as sa
 
+    published = tmp_path / embedded_run.published.name
+    shutil.copyfile(embedded_run.published, published)
     engine = sa.create_engine(
-        f"duckdb:///{embedded_run.published}",
+        f"duckdb:///{published}",
         connect_args={"read_only": True},
         poolclass=sa.pool.NullPool,
     )
     inspector = sa.inspect(engine)
-    catalog = embedded_run.published.stem
+    catalog = published.stem
     assert f"{catalog}.marts" in inspector.get_schema_names()
     tables = inspector.get_table_names(schema="marts")
     assert {"fct_budget_vs_actual", "dim_org_units", "fct_investments"} <= set(tables)
