@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -83,6 +84,14 @@ def test_a_correct_table_passes_and_lists_its_rounding(tmp_path: Path):
     assert evidence["passed"] is True
     assert evidence["great_expectations"]["success"] is True
     assert outcome.data_docs is not None and outcome.data_docs.exists()
+    # The project's own page, readable offline: nothing loaded from elsewhere.
+    page = outcome.summary_html.read_text(encoding="utf-8")
+    assert "department_totals_reconcile passed: 2 figures, 1 rounding differences" in page
+    assert "<td class=n>-7999496.00</td>" in page and "Failing figures (0)" in page
+    external = r"(src|href)\s*=|<script|@import|url\("
+    assert not re.search(external, page)
+    # Great Expectations' data docs load their scripts and styles from CDNs.
+    assert re.search(external, outcome.data_docs.read_text(encoding="utf-8"))
 
 
 def test_a_figure_beyond_tolerance_fails(tmp_path: Path):
@@ -99,6 +108,9 @@ def test_a_figure_beyond_tolerance_fails(tmp_path: Path):
     assert [
         (f["org_code"], f["line_code"], f["measure"], f["difference"]) for f in outcome.failing
     ] == [("HYTO", "toimintakulut", "actual", "-1000.00")]
+    page = outcome.summary_html.read_text(encoding="utf-8")
+    assert 'class="failed"' in page and "Failing figures (1)" in page
+    assert "<td class=n>-1000.00</td>" in page
 
 
 def test_a_figure_the_warehouse_lacks_fails(tmp_path: Path):

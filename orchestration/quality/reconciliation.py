@@ -58,6 +58,7 @@ class CheckOutcome:
     rounding: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # why the gate could not judge
     result_json: Path | None = None
+    summary_html: Path | None = None  # the project's own page: readable offline
     data_docs: Path | None = None
     not_applicable: str | None = None  # why the check had nothing to judge
 
@@ -237,6 +238,7 @@ def run_check(
             }
         )
     )
+    outcome.summary_html = write_summary_page(outcome, evidence_dir)
     index = docs_dir / "index.html"
     outcome.data_docs = index if index.exists() else None
     return outcome
@@ -268,7 +270,66 @@ def _not_applicable(check_name: str, evidence_dir: Path, reason: str) -> CheckOu
             }
         )
     )
+    outcome.summary_html = write_summary_page(outcome, evidence_dir)
     return outcome
+
+
+# The figures a page lists in full; beyond it the page counts them (the JSON has all).
+PAGE_FIGURES = 200
+_PAGE_STYLE = (
+    "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
+    "th,td{border:1px solid #bbb;padding:2px 6px;font-size:90%}td.n{text-align:right}"
+    ".failed{color:#a00}.passed{color:#060}"
+)
+
+
+def write_summary_page(outcome: CheckOutcome, evidence_dir: Path) -> Path:
+    """One self-contained HTML page for the check (inline style, no script, no link
+    outside the folder): the verdict, the figures that fail and the rounding
+    differences, readable without network access. Great Expectations' data docs load
+    their scripts from CDNs."""
+    from html import escape
+
+    def table(figures: list[dict[str, Any]]) -> str:
+        numeric = ("expected_value", "computed_value", "difference", "tolerance")
+        columns = ("org_code", "statement", "line_code", "measure", *numeric)
+        columns += ("reconciliation_status",)
+        head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+        rows = "".join(
+            "<tr>"
+            + "".join(
+                f"<td{' class=n' if c in numeric else ''}>{escape(str(f.get(c, '')))}</td>"
+                for c in columns
+            )
+            + "</tr>"
+            for f in figures[:PAGE_FIGURES]
+        )
+        more = (
+            f"<p>… and {len(figures) - PAGE_FIGURES} more in {escape(outcome.check_name)}.json</p>"
+            if len(figures) > PAGE_FIGURES
+            else ""
+        )
+        return f"<table><tr>{head}</tr>{rows}</table>{more}" if figures else "<p>None.</p>"
+
+    verdict = "passed" if outcome.passed else "failed"
+    problems = "".join(f"<li>{escape(p)}</li>" for p in outcome.problems)
+    body = (
+        f"<h1>{escape(outcome.check_name)}</h1>"
+        f"<p>{escape(CHECKS.get(outcome.check_name, ''))}</p>"
+        f'<p class="{verdict}"><strong>{escape(outcome.summary())}</strong></p>'
+        + (f"<ul>{problems}</ul>" if problems else "")
+        + f"<h2>Failing figures ({len(outcome.failing)})</h2>{table(outcome.failing)}"
+        + f"<h2>Rounding differences within tolerance ({len(outcome.rounding)})</h2>"
+        + table(outcome.rounding)
+    )
+    page = evidence_dir / f"{outcome.check_name}.html"
+    page.write_text(
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(outcome.check_name)}</title><style>{_PAGE_STYLE}</style></head>"
+        f"<body>{body}</body></html>",
+        encoding="utf-8",
+    )
+    return page
 
 
 def format_figures(figures: list[dict[str, Any]], limit: int = 50) -> str:

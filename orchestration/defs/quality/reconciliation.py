@@ -44,6 +44,8 @@ def _reconciliation_check(check_name: str) -> dg.AssetChecksDefinition:
         }
         if outcome.result_json:
             metadata["validation_result"] = dg.MetadataValue.path(str(outcome.result_json))
+        if outcome.summary_html:  # readable offline, unlike the data docs
+            metadata["evidence_page"] = dg.MetadataValue.path(str(outcome.summary_html))
         if outcome.data_docs:
             metadata["data_docs"] = dg.MetadataValue.url(outcome.data_docs.as_uri())
         return dg.AssetCheckResult(
