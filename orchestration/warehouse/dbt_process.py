@@ -97,7 +97,7 @@ def prepared(parse: list[str] | None = None) -> Iterator[subprocess.Popen | None
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _serve(listener_fd: int, ahead: dict) -> int:
+def _serve(listener_fd: int, ahead: dict) -> None:
     """The prepared process: import dbt (and parse, if asked), then run the one command
     the launcher sends."""
     listener = socket.socket(fileno=listener_fd)
@@ -137,7 +137,6 @@ def _serve(listener_fd: int, ahead: dict) -> int:
     # Without the interpreter's teardown (about 1 s after a build): dagster-dbt reads
     # dbt's output until this process closes it.
     end_process(code, last=reply)
-    return code
 
 
 def _parse_ahead(runner, ahead: dict) -> Path | None:
@@ -157,13 +156,10 @@ def launch() -> None:
     """The launcher (`kuntaseuranta-dbt ARGS`): dbt ARGS in the prepared process, or dbt
     itself when there is none."""
     argv = [str(dbt_path()), *sys.argv[1:]]
-    path = os.environ.get(SOCKET_ENV)
-    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) if path else None
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        if connection is None:
-            raise ConnectionRefusedError
-        connection.connect(path)
-    except OSError:
+        connection.connect(os.environ[SOCKET_ENV])
+    except (KeyError, OSError):
         os.execv(argv[0], argv)  # no prepared process: become dbt
     request = {"argv": argv, "env": dict(os.environ), "cwd": os.getcwd()}
     socket.send_fds(connection, [json.dumps(request).encode()], [0, 1, 2])
@@ -187,4 +183,4 @@ def launch() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(_serve(int(sys.argv[1]), json.loads(sys.argv[2])))
+    _serve(int(sys.argv[1]), json.loads(sys.argv[2]))

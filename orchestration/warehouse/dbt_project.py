@@ -7,9 +7,9 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from orchestration.warehouse.dbt_state import (
-    PARTIAL_PARSE,
     PIPELINE_PROFILE_TARGET,
     PIPELINE_TARGET,
+    SETUP_PARSE_STATE,
     dbt_vars,
     parse_state_for,
 )
@@ -63,9 +63,10 @@ def parse() -> None:
     state for the pipeline's own working file, so that a run re-parses only what changed
     (dbt parses everything again when its vars differ from those of the saved state)."""
     import fcntl
-    import sys
 
-    dbt = Path(sys.executable).parent / "dbt"
+    from orchestration.warehouse.dbt_process import dbt_path
+
+    dbt = dbt_path()
     state = DBT_PROJECT_DIR / PIPELINE_TARGET
     state.mkdir(parents=True, exist_ok=True)
     # One parse at a time writes the state (two test workers, or set-up beside a run).
@@ -101,7 +102,7 @@ def _parse(dbt: Path) -> None:
     # The state is the one for the default working file too (dbt_state.parse_ahead).
     kept = parse_state_for(str(working_path()))
     kept.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(DBT_PROJECT_DIR / PIPELINE_TARGET / PARTIAL_PARSE, kept)
+    shutil.copyfile(SETUP_PARSE_STATE, kept)
 
 
 if __name__ == "__main__":

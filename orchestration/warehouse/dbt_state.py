@@ -19,6 +19,8 @@ PIPELINE_TARGET = Path("target") / "pipeline"
 # output, for dbt run by hand, is a development file.
 PIPELINE_PROFILE_TARGET = "pipeline"
 PARTIAL_PARSE = "partial_parse.msgpack"
+# The state set-up's `dbt parse` leaves (orchestration/warehouse/dbt_project.py: parse).
+SETUP_PARSE_STATE = DBT_PROJECT_DIR / PIPELINE_TARGET / PARTIAL_PARSE
 
 
 def dbt_vars(warehouse: str) -> str:
@@ -48,7 +50,7 @@ def run_target_path(folder: Path, warehouse_state: Path, working: str | None = N
     candidates = [warehouse_state / PARTIAL_PARSE]
     if working is not None:
         candidates.append(parse_state_for(working))
-    candidates.append(DBT_PROJECT_DIR / PIPELINE_TARGET / PARTIAL_PARSE)
+    candidates.append(SETUP_PARSE_STATE)
     for state in candidates:
         if state.exists():
             shutil.copyfile(state, folder / PARTIAL_PARSE)

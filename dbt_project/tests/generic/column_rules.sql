@@ -39,20 +39,15 @@
     {%- do rules.append(column ~ ' not in (' ~ listed | join(', ') ~ ')') -%}
 {%- endfor %}
 
-{#- The columns the rules read: all a once-computed view keeps (its memory). -#}
-{%- set read = [] -%}
-{%- for column in not_null + unique_key + (accepted_values | list) + (related | list)
-    + (in_period_tree | list) -%}
-    {%- if column not in read -%}{%- do read.append(column) -%}{%- endif -%}
-{%- endfor -%}
-{%- if in_period_tree -%}
-    {%- for column in ['reporting_period', 'municipality_code'] -%}
-        {%- if column not in read -%}{%- do read.append(column) -%}{%- endif -%}
-    {%- endfor -%}
-{%- endif %}
-
 with
 {%- if evaluate_once %}
+{#- The columns the rules read: all the once-computed view keeps (its memory). -#}
+{%- set read = [] -%}
+{%- for column in not_null + unique_key + (accepted_values | list) + (related | list)
+    + (in_period_tree | list)
+    + (['reporting_period', 'municipality_code'] if in_period_tree else []) -%}
+    {%- if column not in read -%}{%- do read.append(column) -%}{%- endif -%}
+{%- endfor %}
 
 model_rows as {{ materialized_cte() }} (
 
