@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test setup manifest browser dev lint clean benchmark
+.PHONY: run test setup manifest browser oldest-duckdb dev lint clean benchmark
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,17 @@ browser:
 	    echo "make test needs Chromium: install Debian's chromium package (sudo apt-get install chromium)"; exit 1; \
 	  fi; }
 
-test: setup browser
+# The oldest DuckDB client the published file supports (BI tools bundle their own), in
+# its own environment: tests/test_operations.py opens the published file with it.
+OLDEST_DUCKDB ?= 1.1.0
+OLDEST_DUCKDB_VENV ?= .venv-duckdb-$(OLDEST_DUCKDB)
+oldest-duckdb: $(OLDEST_DUCKDB_VENV)/bin/.installed
+$(OLDEST_DUCKDB_VENV)/bin/.installed:
+	$(PYTHON) -m venv $(OLDEST_DUCKDB_VENV)
+	$(OLDEST_DUCKDB_VENV)/bin/python -m pip install --quiet --disable-pip-version-check duckdb==$(OLDEST_DUCKDB)
+	@touch $@
+
+test: setup browser oldest-duckdb
 	$(BIN)/python -m pytest
 
 # The Dagster UI: the asset graph with its checks, the inbox sensor and the schedule.
@@ -53,4 +63,4 @@ lint: setup
 	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests
 
 clean:
-	rm -rf $(VENV) warehouse .dagster_home dbt_project/target dbt_project/logs
+	rm -rf $(VENV) $(OLDEST_DUCKDB_VENV) warehouse .dagster_home dbt_project/target dbt_project/logs

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,8 +13,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR
-from orchestration.warehouse.publish import STORAGE_COMPATIBILITY_VERSION
+from orchestration.warehouse.paths import DEFAULT_DELIVERY_DIR, PROJECT_ROOT
+from orchestration.warehouse.publish import OLDEST_CLIENT, STORAGE_COMPATIBILITY_VERSION
 from tests.conftest import PipelineRun, copy_published, worker_working_file
 from tests.deliveries import age, deliver, restate_leaf
 
@@ -343,3 +345,95 @@ def test_the_published_file_opens_in_older_duckdb_and_marts_are_in_parquet(
             f"select count(*) from read_parquet('{parquet / 'fct_budget_vs_actual.parquet'}')"
         ).fetchall()[0][0]
     assert rows == marts["fct_budget_vs_actual"] == 127
+
+
+# What the oldest supported client reads: every table and view, with a checksum of its rows.
+_READ_EVERYTHING = """
+import json, sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+objects = con.execute(
+    "select schema_name, table_name from duckdb_tables() union all "
+    "select schema_name, view_name from duckdb_views() where not internal"
+).fetchall()
+read = {}
+for schema, name in objects:
+    count, digest = con.execute(
+        f'select count(*), sum(hash(t)) from "{schema}"."{name}" as t'
+    ).fetchone()
+    read[f"{schema}.{name}"] = [count, str(digest)]
+total = con.execute("select sum(actual)::varchar from marts.fct_budget_vs_actual").fetchone()[0]
+print(json.dumps({"version": duckdb.__version__, "read": read, "actual": total}))
+"""
+
+
+def _oldest_client(database: Path) -> subprocess.CompletedProcess:
+    python = PROJECT_ROOT / f".venv-duckdb-{OLDEST_CLIENT}" / "bin" / "python"
+    assert python.exists(), f"{python} is missing: `make oldest-duckdb` installs it"
+    return subprocess.run(
+        [str(python), "-c", _READ_EVERYTHING, str(database)], capture_output=True, text=True
+    )
+
+
+def test_the_oldest_supported_duckdb_client_reads_every_table_and_view(
+    embedded_run: PipelineRun, tmp_path: Path
+):
+    published = copy_published(embedded_run, tmp_path)
+    old = _oldest_client(published)
+    assert old.returncode == 0, old.stderr
+    seen = json.loads(old.stdout)
+    assert seen["version"] == OLDEST_CLIENT
+    assert Decimal(seen["actual"]) == Decimal("-176373376.00")
+    with duckdb.connect(str(published), read_only=True) as con:
+        objects = con.execute(
+            "select schema_name, table_name from duckdb_tables() union all "
+            "select schema_name, view_name from duckdb_views() where not internal"
+        ).fetchall()
+        counts = {
+            f"{schema}.{name}": con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[
+                0
+            ]
+            for schema, name in objects
+        }
+    assert {name: count for name, (count, _) in seen["read"].items()} == counts
+    assert counts["marts.fct_budget_vs_actual"] == 127 and len(counts) > 50
+
+
+def test_a_file_in_a_newer_storage_format_is_refused_by_the_oldest_client(tmp_path: Path):
+    newer = tmp_path / "newer.duckdb"
+    with duckdb.connect(str(newer), config={"storage_compatibility_version": "v1.5.0"}) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.fct_budget_vs_actual as select 1.0 as actual")
+    old = _oldest_client(newer)
+    assert old.returncode != 0
+    assert "version number" in old.stderr
+
+
+def test_a_warehouse_in_a_newer_storage_format_is_converted_by_the_next_run(
+    embedded_run: PipelineRun, tmp_path: Path
+):
+    """A warehouse created before the format was lowered: the run's working copy of it
+    (start_working_copy) is converted whole."""
+    from orchestration.warehouse.publish import convert_to_compatible_format, storage_version
+
+    working = tmp_path / "working.duckdb"
+    with duckdb.connect() as con:
+        con.execute(f"attach '{embedded_run.published}' as source (read_only)")
+        con.execute(f"attach '{working}' as target (storage_version 'v1.5.0')")
+        con.execute("copy from database source to target")
+    assert _oldest_client(working).returncode != 0
+    notes = convert_to_compatible_format(working)
+    assert storage_version(working) == f"{STORAGE_COMPATIBILITY_VERSION}+"
+    assert notes and "storage format v1.5.0+" in notes[0]
+    old = _oldest_client(working)
+    assert old.returncode == 0, old.stderr
+    assert Decimal(json.loads(old.stdout)["actual"]) == Decimal("-176373376.00")
+    with duckdb.connect(str(working), read_only=True) as con:
+        keys = con.execute(
+            "select count(*) from duckdb_constraints() where constraint_type = 'PRIMARY KEY'"
+        ).fetchone()[0]
+        comments = con.execute(
+            "select count(*) from duckdb_columns() "
+            "where schema_name = 'marts' and comment is not null"
+        ).fetchone()[0]
+    assert keys >= 2 and comments == 284
+    assert convert_to_compatible_format(working) == []  # already in the format: untouched

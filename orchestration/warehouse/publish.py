@@ -48,9 +48,14 @@ from orchestration.warehouse.fingerprints import (
     unchanged_reasons,
 )
 
-# BI tools bundle their own, often older, DuckDB: the warehouse is written in a storage
-# format DuckDB 1.5 and newer can open. The format is fixed when a file is created.
-STORAGE_COMPATIBILITY_VERSION = "v1.5.0"
+# BI tools bundle their own, often older, DuckDB (Metabase's and DBeaver's drivers): the
+# warehouse is written in the oldest storage format DuckDB writes. DuckDB 1.1 and newer
+# open it; 1.0 cannot read the primary-key indexes DuckDB 2.0 writes even in that format
+# ("expected end of object, but found field id: 103"). The format is fixed when a file
+# is created: a warehouse created in a newer one is copied into this one (see
+# start_working_copy).
+STORAGE_COMPATIBILITY_VERSION = "v1.0.0"
+OLDEST_CLIENT = "1.1.0"
 MANIFEST = "generation.json"
 _CHUNK = 4 * 1024 * 1024
 
@@ -441,7 +446,45 @@ def start_working_copy(layout: Layout) -> list[str]:
     except DamagedWarehouse as exc:
         _remove_database(working)
         raise DamagedWarehouse(f"{exc} It was not used as the base of this run.") from exc
-    return [f"{changed}, so the run builds on it as it is"] if changed else []
+    notes = [f"{changed}, so the run builds on it as it is"] if changed else []
+    return notes + convert_to_compatible_format(working)
+
+
+def storage_version(path: Path) -> str:
+    """The storage format a DuckDB file is written in, as DuckDB tags it ('v1.0.0+')."""
+    with duckdb.connect() as con:
+        con.execute(f"attach {_literal(str(path))} as db (read_only)")
+        tags = con.execute(
+            "select tags from duckdb_databases() where database_name = 'db'"
+        ).fetchone()[0]
+    return tags.get("storage_version", "?")
+
+
+def convert_to_compatible_format(working: Path) -> list[str]:
+    """A working copy of a file in a newer storage format (a warehouse created before the
+    format was lowered) is copied, whole, into a file of STORAGE_COMPATIBILITY_VERSION."""
+    found = storage_version(working)
+    if found == f"{STORAGE_COMPATIBILITY_VERSION}+":
+        return []
+    converted = working.with_name(f".{working.name}.converting")
+    _remove_database(converted)
+    with duckdb.connect() as con:
+        con.execute(f"attach {_literal(str(working))} as source (read_only)")
+        con.execute(
+            f"attach {_literal(str(converted))} as target "
+            f"(storage_version '{STORAGE_COMPATIBILITY_VERSION}')"
+        )
+        con.execute("copy from database source to target")
+    _remove_database(working)
+    os.replace(converted, working)
+    return [
+        f"the published file is in DuckDB's storage format {found}; this run's is in "
+        f"{STORAGE_COMPATIBILITY_VERSION}+, which DuckDB {OLDEST_CLIENT} and newer open"
+    ]
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def verify(layout: Layout, generation: Generation, database: Path, digest: str) -> str | None:
