@@ -7,6 +7,8 @@
     warehouse rollback [--to GENERATION]
     warehouse dev-database         (a copy of the published warehouse for dbt run by hand)
     warehouse report [--period YYYY-MM] [--out DIR]
+    warehouse export fdp [--period YYYY-MM] [--out DIR]
+                                   (the period as an open Fiscal Data Package)
     warehouse contracts            (prints the extract contracts as Markdown)
     warehouse profile check EXPORT [--profile P] [--period YYYY-MM]
                                    (how a source profile reads an export; loads nothing)
@@ -27,6 +29,7 @@ from collections.abc import Sequence
 from orchestration.cli import (
     contracts,
     dev_database,
+    export,
     profile,
     report,
     rollback,
@@ -36,7 +39,7 @@ from orchestration.cli import (
 )
 from orchestration.cli.common import EXIT_USAGE
 
-COMMANDS = (run, validate, status, rollback, dev_database, contracts, report, profile)
+COMMANDS = (run, validate, status, rollback, dev_database, contracts, report, export, profile)
 
 
 # What an operator reports with a problem: the project's version and the engines it runs.
