@@ -26,7 +26,6 @@ or a missing set-up.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import hashlib
 import importlib.metadata
@@ -67,7 +66,7 @@ RATIO_NOOP = "no-op rerun / full run"
 RATIO_REPORT = "report time growth / printed rows growth"
 TAIL_LINES = 25
 # The CLI's line with the time of each step of a run.
-STEP_TIMES = "Step times: "
+STEP_LINE = re.compile(r"Step (?P<step>\w+) +(?P<seconds>\d[\d., ]*) s")
 # Lines of the CLI's output that give the reason of a failed run.
 REASON_PREFIXES = ("REFUSED", "FAILED", "! ", "error", "Error")
 
@@ -303,14 +302,12 @@ class Bench:
 
 
 def step_times(stdout_log: Path) -> dict[str, float]:
-    """The CLI's `Step times: load 0.6 s, dbt 17.3 s, ...` line, if it printed one."""
-    lines = stdout_log.read_text(errors="replace").splitlines()
-    shown = next((line for line in reversed(lines) if line.startswith(STEP_TIMES)), None)
+    """The CLI's step lines (`Step dbt  17,3 s  (98 of 98 nodes)`), step -> seconds."""
     steps = {}
-    for item in shown.removeprefix(STEP_TIMES).split(", ") if shown else []:
-        name, _, value = item.rpartition(" ")[0].rpartition(" ")
-        with contextlib.suppress(ValueError):
-            steps[name] = float(value)
+    for line in stdout_log.read_text(errors="replace").splitlines():
+        match = STEP_LINE.match(line.rpartition("\r")[2].removeprefix("\x1b[K"))
+        if match:
+            steps[match["step"]] = float(match["seconds"].replace(" ", "").replace(",", "."))
     return steps
 
 

@@ -8,9 +8,11 @@ where the timings come from is known here and nowhere else.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,16 @@ CHECK_OF_STEP = {
 
 
 @dataclass(frozen=True)
+class Progress:
+    """A step of the run as it happens: started, a dbt node done, or finished."""
+
+    stage: str  # load, dbt, checks, report, publish
+    state: str  # started, running (dbt: done of planned), succeeded, failed
+    done: int = 0
+    planned: int = 0
+
+
+@dataclass(frozen=True)
 class RunRequest:
     """Which deliveries to load: reporting period (YYYY-MM) -> delivery folders."""
 
@@ -54,6 +66,10 @@ class RunRequest:
     scope: str = ""  # the unit the deliveries cover, where their organisation does not say
     full_refresh: bool = False
     run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # dbt's own lines (START, OK, PASS ... per node) on standard output, as in Dagster's UI
+    dbt_lines: bool = True
+    # called with each Progress of the run, from the thread that runs it
+    progress: Callable[[Progress], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -167,14 +183,62 @@ def _run_config(request: RunRequest) -> tuple[dict, dict]:
                 "dagster/asset_partition_range_end": max(folders),
             }
         }
+    loggers: dict = {"console": {"config": {"log_level": "CRITICAL"}}}
+    if request.progress is not None:
+        loggers[PROGRESS_LOGGER] = {}
     config = {
-        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+        "loggers": loggers,
         "ops": {
             **delivery_config["ops"],
-            warehouse_dbt_models.node_def.name: {"config": {"full_refresh": request.full_refresh}},
+            warehouse_dbt_models.node_def.name: {
+                "config": {"full_refresh": request.full_refresh, "dbt_lines": request.dbt_lines}
+            },
         },
     }
     return config, partition
+
+
+PROGRESS_LOGGER = "warehouse_progress"
+# A dbt node done: a model or seed built, or a data test's verdict.
+_DBT_NODE_DONE = {"ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION"}
+
+
+class _ProgressHandler(logging.Handler):
+    """Turns the run's Dagster events, as they are logged, into Progress."""
+
+    def __init__(self, callback: Callable[[Progress], None]) -> None:
+        super().__init__()
+        self.callback = callback
+        self.dbt_planned = len(warehouse_dbt_models.keys) + len(warehouse_dbt_models.check_keys)
+        self.dbt_done = 0
+        self.started: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_meta", {}).get("dagster_event")
+        if event is None or event.step_key is None:
+            return
+        stage = _stage(event.step_key)
+        kind = event.event_type_value
+        if kind == "STEP_START" and stage not in self.started:
+            self.started.add(stage)  # the checks are several steps: one stage
+            self.callback(Progress(stage, "started"))
+        elif kind in _DBT_NODE_DONE and stage == "dbt":
+            self.dbt_done += 1
+            self.callback(Progress(stage, "running", self.dbt_done, self.dbt_planned))
+        elif kind == "STEP_FAILURE" and event.step_key not in CHECK_OF_STEP:
+            self.callback(Progress(stage, "failed"))
+        elif kind == "STEP_SUCCESS" and event.step_key not in CHECK_OF_STEP:
+            self.callback(Progress(stage, "succeeded"))
+
+
+def _progress_logger(callback: Callable[[Progress], None]) -> dg.LoggerDefinition:
+    @dg.logger
+    def warehouse_progress(_init_context) -> logging.Logger:
+        logger = logging.Logger(PROGRESS_LOGGER, level=logging.DEBUG)
+        logger.addHandler(_ProgressHandler(callback))
+        return logger
+
+    return warehouse_progress
 
 
 def run(request: RunRequest) -> RunResult:
@@ -182,6 +246,10 @@ def run(request: RunRequest) -> RunResult:
     instance = _instance()
     run_config, partition = _run_config(request)
     job = defs().resolve_job_def(JOB_NAME)
+    if request.progress is not None:
+        job = job.with_logger_defs(
+            {**job.loggers, PROGRESS_LOGGER: _progress_logger(request.progress)}
+        )
     result = job.execute_in_process(
         run_config=run_config,
         instance=instance,

@@ -231,7 +231,8 @@ def unreconciled_run(
     formats = _unreconciled_formats(work / "formats")
     published = copy_published(embedded_run, work)
     before = published.read_bytes()
-    run = run_pipeline([welfare, technical, social, *formats], published)
+    # --verbose: every failing figure (a run prints 25 per check otherwise)
+    run = run_pipeline([welfare, technical, social, *formats], published, "--verbose")
     working = work / "working.duckdb"
     shutil.copyfile(worker_working_file(), working)  # the next run of this worker reuses it
     return RefusedRun(run, before, working)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -48,6 +49,24 @@ def test_the_main_job_covers_every_asset(warehouse_file: Path):
     definitions = defs()
     job = definitions.resolve_job_def("warehouse_job")
     assert job.asset_layer.selected_asset_keys == set(definitions.resolve_all_asset_keys())
+
+
+def test_a_successful_run_fits_on_one_screen(embedded_run: PipelineRun):
+    lines = embedded_run.output.splitlines()
+    assert len(lines) <= 40, embedded_run.output
+    steps = [line for line in lines if line.startswith("Step ")]
+    assert [line.split()[1] for line in steps] == ["load", "dbt", "checks", "report", "publish"]
+    planned = len(_dbt_nodes())
+    assert re.fullmatch(rf"Step dbt +\d+,\d s  \({planned} of {planned} nodes\)", steps[1])
+    assert not any(re.search(r"\b(START|PASS|OK created)\b", line) for line in lines)
+    assert any(line.startswith("Run ") and " succeeded. Published " in line for line in lines)
+
+
+def _dbt_nodes() -> list[str]:
+    """The dbt step's assets and checks: a model or seed built, or a data test's verdict."""
+    from orchestration.defs.transform.dbt import warehouse_dbt_models
+
+    return [*warehouse_dbt_models.keys, *warehouse_dbt_models.check_keys]
 
 
 def test_run_loads_the_embedded_data(embedded_run: PipelineRun):
@@ -153,9 +172,13 @@ def test_models_changed_since_publication_rebuild_everything(embedded_run: Pipel
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     marts_before, raw_before = _marts(published), _raw_content(published)
     generation = os.readlink(published.parent / "current")
-    run = run_pipeline(DEFAULT_DELIVERY_DIR, published)
+    run = run_pipeline(DEFAULT_DELIVERY_DIR, published, "--verbose")
     assert run.exit_code == 0, run.output
     assert "Rebuilding: the dbt models or the reference data changed." in run.output
+    # --verbose: dbt's own lines and every rounding difference, which a run otherwise counts.
+    assert re.search(r"OK created sql incremental model marts\.fct_budget_vs_actual", run.output)
+    assert "Rounding differences within tolerance (88):" in run.output
+    assert run.output.count("    ~ ") == 88
     assert "Nothing new: every extract was loaded before." in run.output
     assert _dbt_args(published, run.result.run_id)["full_refresh"] is True
     assert os.readlink(published.parent / "current") != generation  # published again

@@ -15,6 +15,7 @@
     warehouse profile schema       (the source profiles' JSON schema)
 
     warehouse --version            (this warehouse's version and its engines')
+    warehouse --numbers en ...     (numbers printed 1,234.5; default Finnish: 1 234,5)
 
 One module per command; each adds its subcommand (`add_parser`). Exit status: 0 done,
 1 refused (the reasons are printed), 2 usage error.
@@ -23,6 +24,7 @@ One module per command; each adds its subcommand (`add_parser`). Exit status: 0 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -37,7 +39,7 @@ from orchestration.cli import (
     status,
     validate,
 )
-from orchestration.cli.common import EXIT_USAGE
+from orchestration.cli.common import EXIT_USAGE, NUMBER_FORMATS, NUMBERS_VARIABLE
 
 COMMANDS = (run, validate, status, rollback, dev_database, contracts, report, export, profile)
 
@@ -78,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="warehouse", description="Municipal budget follow-up warehouse."
     )
     parser.add_argument("--version", action=_VersionAction)
+    parser.add_argument(
+        "--numbers",
+        choices=NUMBER_FORMATS,
+        help=f"how numbers are printed: fi 1 234,5 (the default), en 1,234.5; or set "
+        f"{NUMBERS_VARIABLE}",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(sub)
@@ -88,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command line; with argv given (tests, other Python code), returns the exit
     status instead of ending the process."""
     args = build_parser().parse_args(argv)
+    if args.numbers:
+        os.environ[NUMBERS_VARIABLE] = args.numbers
     try:
         code = args.func(args)
     except ValueError as exc:  # a malformed --period and the like

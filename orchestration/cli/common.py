@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from decimal import Decimal
 from pathlib import Path
 
 from orchestration.ingest.periods import ReportingPeriod
@@ -13,6 +14,32 @@ from orchestration.warehouse import lock
 from orchestration.warehouse.publish import Layout, current_target
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+# How the commands print numbers for people: Finnish (1 234 567,89) or English
+# (1,234,567.89). `warehouse --numbers en ...` or KUNTASEURANTA_NUMBERS=en.
+NUMBER_FORMATS = ("fi", "en")
+NUMBERS_VARIABLE = "KUNTASEURANTA_NUMBERS"
+
+
+def number_format() -> str:
+    chosen = os.environ.get(NUMBERS_VARIABLE, "fi")
+    if chosen not in NUMBER_FORMATS:
+        raise ValueError(f"{NUMBERS_VARIABLE}={chosen!r}: expected one of {NUMBER_FORMATS}")
+    return chosen
+
+
+def number(value: int | float | Decimal | str | None, decimals: int | None = None) -> str:
+    """A number as the commands print it: whole numbers as they are, others with their
+    two decimals (euros) or `decimals`; '-' for none."""
+    if value is None:
+        return "-"
+    value = Decimal(str(value))
+    if decimals is None:
+        decimals = 0 if value == value.to_integral_value() else 2
+    text = f"{value:,.{decimals}f}"  # 1,234,567.89
+    if number_format() == "fi":  # a space groups the thousands, a comma marks decimals
+        text = text.replace(",", " ").replace(".", ",")
+    return text
 
 
 def shown(path: Path) -> str:

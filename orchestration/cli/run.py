@@ -14,10 +14,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import threading
+import time
 import uuid
-from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from orchestration.cli.common import (
     EXIT_OK,
@@ -25,6 +26,7 @@ from orchestration.cli.common import (
     EXIT_USAGE,
     add_wait_options,
     completeness_lines,
+    number,
     period_arg,
     shown,
     unchanged_line,
@@ -53,10 +55,13 @@ from orchestration.warehouse.publish import (
 )
 
 if TYPE_CHECKING:
-    from orchestration.pipeline import Figure, RunResult
+    from orchestration.pipeline import Figure, Progress, RunResult
 
-# A report prints about a hundred rounded figures; a large city's has thousands.
+# With --verbose: a report prints about a hundred rounded figures; a large city's has
+# thousands, all in the evidence.
 MAX_ROUNDING_SHOWN = 100
+# A run's reports named one by one; beyond, their folder (a run over years renders many).
+MAX_REPORTS_SHOWN = 4
 
 
 def run_periods(args: argparse.Namespace) -> dict[str, list[Path]] | str:
@@ -161,17 +166,24 @@ def _execute_run(
     before: str | None,
 ) -> int:
     # dbt's process imports dbt on the other core while this one imports Dagster and loads.
+    # On a terminal the step under way updates in place; not between dbt's own lines.
+    steps = StepPrinter(sys.stdout, live=sys.stdout.isatty() and not args.verbose)
     with _dbt_prepared(periods):
         from orchestration import pipeline  # Dagster and the definitions: only for a run
 
         result = pipeline.run(
             pipeline.RunRequest(
-                periods, args.scope or "", bool(args.full_refresh or args.force), run_id
+                periods,
+                args.scope or "",
+                bool(args.full_refresh or args.force),
+                run_id,
+                dbt_lines=args.verbose,
+                progress=steps,
             )
         )
+    steps.close()
     _print_loads(result)
-    _print_reconciliation(result)
-    _print_stage_times(result)
+    print_reconciliation(result, args.verbose)
     if not result.succeeded or not result.published:
         _print_failure(result, layout, before)
         return EXIT_REFUSED
@@ -181,9 +193,14 @@ def _execute_run(
         f"(read-only for readers), the marts as Parquet and the interim reports together, "
         f"as {generation.id if generation else '?'}."
     )
-    for html in result.reports:
+    for html in result.reports[:MAX_REPORTS_SHOWN]:
         print(f"  Interim report (HTML): {shown(html)}")
         print(f"  Interim report (PDF):  {shown(html.with_suffix('.pdf'))}")
+    if len(result.reports) > MAX_REPORTS_SHOWN:
+        print(
+            f"  ... and {number(len(result.reports) - MAX_REPORTS_SHOWN)} more interim "
+            f"reports (HTML and PDF) in {shown(result.reports[0].parent)}"
+        )
     if result.reports_not_rendered:
         print(
             f"  Reports not rendered for {result.reports_not_rendered} (a run renders its "
@@ -237,7 +254,7 @@ def _print_loads(result: RunResult) -> None:
     for load in result.loads:
         # A withdrawn extract (a restated delivery without it) comes from no file.
         source = f"from {load.source_file}" if load.source_file else "(not in the delivery)"
-        print(f"  {load.table:<24} {load.rows:>5} rows {load.status:<9} {source}")
+        print(f"  {load.table:<24} {number(load.rows):>5} rows {load.status:<9} {source}")
     if not result.loads:
         return
     if all(load.status == "unchanged" for load in result.loads):
@@ -245,34 +262,35 @@ def _print_loads(result: RunResult) -> None:
     else:
         withdrawn = [load.table for load in result.loads if "withdrawn" in load.status]
         print(
-            f"{result.rows_loaded} new rows loaded."
+            f"{number(result.rows_loaded)} new rows loaded."
             + (f" Withdrawn: {', '.join(withdrawn)}." if withdrawn else "")
         )
     if result.models_built:
-        marts = sorted(m for m in result.models_built if m.startswith(("fct_", "dim_", "bridge_")))
-        print(f"dbt built {len(result.models_built)} models and seeds; marts: {', '.join(marts)}")
-
-
-def _number(text: str | None) -> str:
-    if text is None:
-        return "-"
-    value = Decimal(text)
-    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+        marts = [m for m in result.models_built if m.startswith(("fct_", "dim_", "bridge_"))]
+        print(
+            f"dbt built {number(len(result.models_built))} models and seeds, "
+            f"{number(len(marts))} of them marts."
+        )
 
 
 def _figure_line(marker: str, figure: Figure) -> str:
     return (
         f"    {marker} {figure.org_code:<6} {figure.statement:<14} "
         f"{figure.line_code:<28} {figure.measure:<30} "
-        f"expected {_number(figure.expected):>12}  "
-        f"computed {_number(figure.computed):>12}  "
-        f"difference {_number(figure.difference):>7}  "
-        f"tolerance {_number(figure.tolerance)}"
+        f"expected {number(figure.expected):>12}  "
+        f"computed {number(figure.computed):>12}  "
+        f"difference {number(figure.difference):>7}  "
+        f"tolerance {number(figure.tolerance)}"
     )
 
 
-def _print_reconciliation(result: RunResult) -> None:
-    """Each reconciliation check with its failing figures, then every rounding difference."""
+# Failing figures printed per check, before "... and N more" (all in the evidence).
+MAX_FAILING_SHOWN = 25
+
+
+def print_reconciliation(result: RunResult, verbose: bool) -> None:
+    """Each reconciliation check with its failing figures; with verbose, every rounding
+    difference too (they are in the evidence either way)."""
     if not result.checks:
         return
     print("Reconciliation (Great Expectations, blocking publication):")
@@ -282,28 +300,93 @@ def _print_reconciliation(result: RunResult) -> None:
         if check.evidence is None:
             continue
         evidence = check.evidence
-        for figure in check.failing:
+        shown_failing = check.failing if verbose else check.failing[:MAX_FAILING_SHOWN]
+        for figure in shown_failing:
             print(_figure_line("!", figure))
+        if len(check.failing) > len(shown_failing):
+            print(
+                f"    ... and {number(len(check.failing) - len(shown_failing))} more failing "
+                "figures: each is in the evidence below (--verbose prints them)"
+            )
         rounding += check.rounding
-    if rounding:
-        print(f"  Rounding differences within tolerance ({len(rounding)}):")
+    if rounding and verbose:
+        print(f"  Rounding differences within tolerance ({number(len(rounding))}):")
         for figure in rounding[:MAX_ROUNDING_SHOWN]:
             print(_figure_line("~", figure))
         if len(rounding) > MAX_ROUNDING_SHOWN:
             print(
-                f"    ... and {len(rounding) - MAX_ROUNDING_SHOWN} more: every one is in the "
-                "evidence below and in marts.fct_control_total_reconciliation"
+                f"    ... and {number(len(rounding) - MAX_ROUNDING_SHOWN)} more: every one "
+                "is in the evidence below and in marts.fct_control_total_reconciliation"
             )
-    if evidence:
-        print(f"  Evidence (JSON and data docs): {shown(evidence)}")
-
-
-def _print_stage_times(result: RunResult) -> None:
-    if result.stage_seconds:
-        shown_times = ", ".join(
-            f"{stage} {seconds:.1f} s" for stage, seconds in result.stage_seconds.items()
+    elif rounding:
+        print(
+            f"  {number(len(rounding))} rounding differences within tolerance: each is in "
+            "the evidence (--verbose prints them)"
         )
-        print(f"Step times: {shown_times}")
+    if evidence:
+        print(f"  Evidence (JSON and HTML): {shown(evidence)}")
+
+
+class StepPrinter:
+    """One line per step of the run as it ends, with its time; on a terminal, the step
+    under way on a line of its own that updates in place, every half second and with
+    each of dbt's nodes done. Called with the pipeline's Progress, from the thread that
+    runs it."""
+
+    TICK_SECONDS = 0.5
+
+    def __init__(self, out: TextIO, live: bool) -> None:
+        self.out = out  # bound now: dbt's step redirects sys.stdout while it runs
+        self.live = live
+        self.stage: str | None = None
+        self.started = 0.0
+        self.failed = False
+        self.nodes = ""
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        if live:
+            threading.Thread(target=self._tick, daemon=True).start()
+
+    def __call__(self, progress: Progress) -> None:
+        with self._lock:
+            if progress.state == "started":
+                self._end_stage()
+                self.stage, self.started = progress.stage, time.monotonic()
+                self.failed, self.nodes = False, ""
+            elif progress.state == "running" and progress.stage == self.stage:
+                self.nodes = f"{number(progress.done)} of {number(progress.planned)} nodes"
+            elif progress.state == "failed" and progress.stage == self.stage:
+                self.failed = True
+            self._show_live()
+
+    def close(self) -> None:
+        self._closed.set()
+        with self._lock:
+            self._end_stage()
+
+    def _tick(self) -> None:
+        while not self._closed.wait(self.TICK_SECONDS):
+            with self._lock:
+                self._show_live()
+
+    def _line(self) -> str:
+        seconds = time.monotonic() - self.started
+        status = " FAILED" if self.failed else ""
+        nodes = f"  ({self.nodes})" if self.nodes else ""
+        return f"Step {self.stage:<8} {number(seconds, 1):>6} s{status}{nodes}"
+
+    def _show_live(self) -> None:
+        if self.live and self.stage is not None and not self._closed.is_set():
+            self.out.write(f"\r\x1b[K{self._line()} ...")
+            self.out.flush()
+
+    def _end_stage(self) -> None:
+        if self.stage is None:
+            return
+        line = self._line()
+        self.out.write(f"\r\x1b[K{line}\n" if self.live else f"{line}\n")
+        self.out.flush()
+        self.stage = None
 
 
 def _print_completeness(layout: Layout) -> None:
@@ -338,6 +421,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "where its organisation file does not say it by its shape",
     )
     add_wait_options(run)
+    run.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print dbt's lines as it builds and every rounding difference (they are in "
+        "the run's evidence and compute logs either way)",
+    )
     run.add_argument(
         "--full-refresh",
         action="store_true",

@@ -1,5 +1,7 @@
 """dbt models as Dagster assets: raw -> staging -> intermediate -> marts in one graph."""
 
+import contextlib
+import io
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -44,9 +46,13 @@ def _import_later_steps() -> None:
 
 class DbtBuildConfig(dg.Config):
     """full_refresh: rebuild every incremental model from raw (after a change of reference
-    data or model SQL); otherwise only the periods whose deliveries changed are rebuilt."""
+    data or model SQL); otherwise only the periods whose deliveries changed are rebuilt.
+    dbt_lines: dbt's own lines on standard output (the step's compute log in Dagster's
+    UI); `warehouse run` turns them off unless --verbose. dbt's errors reach the step's
+    failure either way."""
 
     full_refresh: bool = False
+    dbt_lines: bool = True
 
 
 @dbt_assets(
@@ -89,6 +95,10 @@ def warehouse_dbt_models(
         threading.Thread(target=_import_later_steps, daemon=True).start()
     target_path = run_target_path(layout.dbt_target, layout.dbt_state, duckdb.database)
     try:
-        yield from dbt.cli(args, context=context, target_path=target_path).stream()
+        # dagster-dbt writes each of dbt's lines to sys.stdout as it reads it.
+        with contextlib.ExitStack() as lines:
+            if not config.dbt_lines:
+                lines.enter_context(contextlib.redirect_stdout(io.StringIO()))
+            yield from dbt.cli(args, context=context, target_path=target_path).stream()
     finally:
         keep_parse_state(target_path, layout.dbt_state, duckdb.database)
