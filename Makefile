@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test setup manifest browser oldest-duckdb dev lint clean benchmark
+.PHONY: run test setup manifest browser postgres oldest-duckdb dev lint clean benchmark
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,16 @@ browser:
 	    echo "make test needs Chromium: install Debian's chromium package (sudo apt-get install chromium)"; exit 1; \
 	  fi; }
 
+# The deployment test (tests/test_deployment.py) starts a server of its own from Debian's
+# PostgreSQL, the database the guide's services use (docs/deployment.md).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "make test needs PostgreSQL: install Debian's postgresql package (sudo apt-get install postgresql)"; exit 1; \
+	  fi; }
+
 # The oldest DuckDB client the published file supports (BI tools bundle their own), in
 # its own environment: tests/test_operations.py opens the published file with it.
 OLDEST_DUCKDB ?= 1.1.0
@@ -42,7 +52,7 @@ $(OLDEST_DUCKDB_VENV)/bin/.installed:
 	$(OLDEST_DUCKDB_VENV)/bin/python -m pip install --quiet --disable-pip-version-check duckdb==$(OLDEST_DUCKDB)
 	@touch $@
 
-test: setup browser oldest-duckdb
+test: setup browser oldest-duckdb postgres
 	$(BIN)/python -m pytest
 
 # The Dagster UI: the asset graph with its checks, the inbox sensor and the schedule.

@@ -26,6 +26,7 @@ LONGEST_MODULES = (
     "test_safe_runs.py",
     "test_report.py",
     "test_operations.py",
+    "test_deployment.py",  # the services start and build one delivery (a minute or more)
     "test_reconciliation.py",
     "test_pipeline.py",
     "test_sql_style.py",

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -16,6 +17,21 @@ from orchestration.ingest.validation import delivery_readiness, municipality_of
 from orchestration.warehouse.paths import inbox_deliveries, inbox_dir, warehouse_path
 
 SETTLE_SECONDS = 30.0
+INTERVAL_VARIABLE = "KUNTASEURANTA_INBOX_INTERVAL"
+
+
+def inbox_interval_seconds() -> int:
+    """How often the daemon looks into the inbox (KUNTASEURANTA_INBOX_INTERVAL, seconds,
+    default 60). Read when the code loads: the daemon's sensor loop runs about every 5 s,
+    so intervals below that make no difference."""
+    text = os.environ.get(INTERVAL_VARIABLE, "60")
+    try:
+        seconds = int(text)
+    except ValueError:
+        seconds = 0
+    if seconds < 1:
+        raise ValueError(f"{INTERVAL_VARIABLE} must be whole seconds (1 or more), not {text!r}")
+    return seconds
 
 
 def _inbox_deliveries(period: str | None = None) -> list[tuple[ReportingPeriod, Path]]:
@@ -40,7 +56,7 @@ def _name(folder: Path) -> str:
 # service): a delivery dropped into the inbox is picked up without switching anything on.
 @dg.sensor(
     job=warehouse_job,
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=inbox_interval_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
