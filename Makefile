@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test setup manifest browser postgres oldest-duckdb dev lint clean benchmark
+.PHONY: run test setup manifest pdf-libraries browser postgres oldest-duckdb dev lint clean benchmark
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,21 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	@mkdir -p $(DAGSTER_HOME)
 	@touch $@
 
-setup: $(BIN)/.installed manifest
+setup: $(BIN)/.installed manifest pdf-libraries
+
+# The report's PDF is laid out by WeasyPrint, which loads Pango and HarfBuzz (Debian's
+# libpango-1.0-0, libpangoft2-1.0-0, libharfbuzz-subset0); installed here when missing.
+PDF_LIBRARIES := libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0
+pdf-libraries:
+	@missing=$$(for lib in $(PDF_LIBRARIES); do ldconfig -p | grep -q "$$lib" || echo "$$lib"; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null; \
+	  else \
+	    echo "the report's PDF needs Pango and HarfBuzz ($$missing): sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"; exit 1; \
+	  fi; \
+	fi
 
 # Dagster reads the dbt manifest when it loads the definitions: prepare it here, not lazily.
 manifest: $(BIN)/.installed

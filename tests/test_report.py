@@ -25,7 +25,17 @@ import duckdb
 import pytest
 
 from orchestration.report import ReportFiles, load_report, render_documents, render_report
-from orchestration.report.document import budget_table
+from orchestration.report.document import (
+    PAGE_WIDTH_MM,
+    Cover,
+    Heading,
+    Paragraph,
+    Table,
+    budget_table,
+    build_document,
+    min_column_widths,
+)
+from orchestration.report.html import render_html
 from orchestration.report.model import Figures, OrgUnit, Period, TableLine
 from orchestration.report.numbers import (
     format_euros,
@@ -33,8 +43,19 @@ from orchestration.report.numbers import (
     format_thousands,
     thousands,
 )
+from orchestration.report.pdf import render_pdf
+from orchestration.report.render import SOURCE_NOTE
 from orchestration.warehouse.paths import SEEDS_DIR
 from tests.conftest import PipelineRun
+from tests.report_pdf import (
+    jargon,
+    nearly_empty_pages,
+    reader_of,
+    struct_elements,
+    svg_titles,
+    tag_problems,
+    words_split,
+)
 
 SOURCE_REPORT = SEEDS_DIR / "source" / "heinola_hyvinvointitoimiala_osavuosikatsaus_2023-03.txt"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -523,6 +544,7 @@ def test_another_period_gets_its_own_labels(embedded_run: PipelineRun):
     assert "TA 2024\n+muutos" in html and "TOT-24\n%" in html
     assert "Toteuma 30.6." in html and "<title>Osavuosikatsaus 1-6/2024" in html
     assert "Kulunut aika 50,0 %" in html
+    assert '<p class="date">Tilanne 30.6.2024</p>' in html
     assert pdf.startswith(b"%PDF")
 
 
@@ -1008,3 +1030,195 @@ def test_a_municipalitys_delivery_reports_the_units_whose_tables_it_printed():
     assert [u.org_code for u in _sections(units["TOI01"], units, printed)] == ["PA001"]
     nothing = Printed(lines={("operating", "K001"): ("toimintakate",)}, items={}, columns={})
     assert [u.org_code for u in _sections(units["K001"], units, nothing)] == ["LTK01", "LTK02"]
+
+
+# (f) The report as the board expects it -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pdf_reader(report: ReportFiles):
+    return reader_of(report.pdf.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def pdf_text(pdf_reader) -> str:
+    return plain(" ".join(page.extract_text() for page in pdf_reader.pages))
+
+
+def _html_only(data) -> str:
+    return render_html(build_document(data), "Otsikko", SOURCE_NOTE, data.period.reporting_period)
+
+
+def test_the_cover_gives_the_date_the_figures_stand_at(html: str, pdf_reader):
+    # The delivery dates neither the report nor its board meeting: the cover gives the
+    # period's last day, the day the figures stand at.
+    assert '<p class="date">Tilanne 31.3.2023</p>' in html
+    assert "Tilanne 31.3.2023" in plain(pdf_reader.pages[0].extract_text())
+
+
+def test_the_cover_names_the_units_as_the_delivery_does(
+    embedded_run: PipelineRun, html: str, marts, department
+):
+    (unit,) = marts(
+        "select u.org_name_fi, p.org_name_fi as parent_name from marts.dim_org_units u "
+        "join marts.dim_org_units p on p.reporting_period = u.reporting_period "
+        "and p.org_code = u.parent_org_code where u.org_code = ?",
+        [department],
+    )
+    cover = html[html.index('<section class="page cover">') :].split("</section>")[0]
+    names = re.findall(r"<p>([^<]*)</p>", cover)
+    assert names == [unit["org_name_fi"].upper(), unit["parent_name"].upper()]
+    # Another name in the organisation extract is the name on the cover: nothing is made up.
+    data = load_report(embedded_run.published)
+    (part,) = data.parts
+    renamed = replace(part, unit=replace(part.unit, name="Hyvinvointitoimiala"))
+    other = _html_only(replace(data, parts=(renamed,)))
+    assert "<p>HYVINVOINTITOIMIALA</p><p>HYVINVOINTILAUTAKUNTA</p>" in other
+
+
+def test_the_board_reads_no_words_of_the_systems_internals(parsed: ReportParser, pdf_text):
+    assert jargon(parsed.plain_text) == []
+    assert jargon(pdf_text) == []
+    assert "Luvut perustuvat taloushallinnon" in pdf_text
+    # The check finds what the cover used to say.
+    old_note = "Luvut tietovaraston marts-kerroksesta. Välisummat ja toimialan luvut"
+    assert jargon(old_note) == ["-kerroksesta", "marts", "tietovaraston"]
+    assert jargon("dbt:n staging-malli ja DuckDB") == ["DuckDB", "dbt", "staging"]
+
+
+def test_no_page_but_the_last_is_nearly_empty(pdf_reader):
+    assert nearly_empty_pages(pdf_reader) == []
+    # Service areas follow on the page, each heading kept with its table: not one a page.
+    assert len(pdf_reader.pages) <= 15
+
+
+def test_the_page_check_finds_a_nearly_empty_page():
+    period = Period("2023-03", 2023, 3, "1-3/2023", Decimal("0.25"))
+    text = "Talousarvion toteutumista haastavat palkankorotukset. " * 12
+    blocks = [
+        Cover("OSAVUOSIKATSAUS 1-3/2023", ("TOIMIALA",), f"Tilanne {period.last_day_label}"),
+        Heading("Ensimmäinen osa", level=1, new_page=True),
+        *[Paragraph(text) for _ in range(5)],
+        Heading("Lyhyt osa", level=1, new_page=True),
+        Paragraph(text),
+        Heading("Viimeinen osa", level=1, new_page=True),
+        *[Paragraph(text) for _ in range(5)],
+    ]
+    pdf = render_pdf(render_html(blocks, "Otsikko", "Lähde.", "2023-03"), "Otsikko")
+    reader = reader_of(pdf)
+    assert len(reader.pages) == 4
+    (found,) = nearly_empty_pages(reader)
+    assert found.startswith("page 3 is ")
+
+
+def _goal_texts(data) -> list[str]:
+    return [
+        text or ""
+        for part in data.parts
+        for g in part.goals
+        for text in (
+            g.strategic_goal,
+            *g.strategic_focus,
+            g.goal_theme,
+            g.goal_text,
+            g.metric_and_target,
+            g.status_text,
+            g.responsible,
+            g.status_fi,
+        )
+    ]
+
+
+def test_goal_columns_fit_their_longest_word(embedded_run: PipelineRun, pdf_reader):
+    data = load_report(embedded_run.published)
+    tables = [b for b in build_document(data) if isinstance(b, Table) and b.kind == "goals"]
+    assert [t.attrs["data-level"] for t in tables] == ["council", "operating_plan"]
+    for table, landscape in zip(tables, (False, True), strict=True):
+        total = sum(c.width for c in table.columns)
+        printed = [c.width / total * PAGE_WIDTH_MM[landscape] for c in table.columns]
+        needed = min_column_widths(table)
+        assert all(p >= n - 0.01 for p, n in zip(printed, needed, strict=True)), (
+            [c.label for c in table.columns],
+            printed,
+            needed,
+        )
+    vastuu = next(c for c in tables[1].columns if c.label == "Vastuu")
+    # Varhaiskasvatusjohtaja, the longest word of the column, at 7 pt
+    assert vastuu.width / sum(c.width for c in tables[1].columns) * PAGE_WIDTH_MM[True] > 29
+    # ... and the PDF prints every word of the goal tables whole.
+    assert words_split(pdf_reader, _goal_texts(data)) == []
+
+
+def test_the_word_check_finds_a_word_broken_inside():
+    page = (
+        '<!DOCTYPE html><html lang="fi"><head><title>T</title></head><body><table>'
+        '<tr><td style="width: 9mm; overflow-wrap: anywhere">Varhaiskasvatusjohtaja</td>'
+        "<td>laaja-alaisen</td></tr></table></body></html>"
+    )
+    reader = reader_of(render_pdf(page, "Otsikko"))
+    assert words_split(reader, ["Varhaiskasvatusjohtaja", "laaja-alaisen"]) == [
+        "Varhaiskasvatusjohtaja"
+    ]
+
+
+def test_realised_pct_is_printed_alike_in_the_html_and_the_pdf(parsed: ReportParser, pdf_text: str):
+    tables = [
+        t for kind in ("budget_binding", "operating", "investment") for t in parsed.tables_of(kind)
+    ]
+    realised = [r.measure("realised_pct") for t in tables for r in t.line_rows()]
+    assert len(realised) >= 90
+    # One decimal, as the seed report prints Toteuma % (24,70 is 24,7 to its precision).
+    assert all(re.fullmatch(r"-?\d+,\d", value) for value in realised), realised
+    for table in tables:
+        for row in table.line_rows():
+            assert row.text in pdf_text, (table.attrs, row.text)
+    # The chart labels each line's realised % as its table prints it.
+    department = parsed.tables_of("operating")[0]
+    shown = {r.attrs["data-line"]: r.measure("realised_pct") for r in department.line_rows()}
+    labels = {
+        e.attrs["data-key"]: e.text
+        for e in parsed.charts["realised_pct"]
+        if e.tag == "text" and "data-key" in e.attrs
+    }
+    assert labels and all(text == f"{shown[key]} %" for key, text in labels.items())
+
+
+def test_the_pdf_is_tagged_in_finnish_with_a_title_and_bookmarks(
+    pdf_reader, html: str, parsed: ReportParser
+):
+    alts = svg_titles(html)
+    assert len(alts) == 3
+    assert tag_problems(pdf_reader, figure_alts=alts) == []
+    assert (
+        alts[2].startswith("Toteuma-% riveittäin 1-3/2023") and "Henkilöstökulut 23,9 %" in alts[2]
+    )
+    assert (
+        pdf_reader.metadata["/Title"]
+        == "Osavuosikatsaus 1-3/2023 – Hyvinvointilautakunnan toimiala"
+    )
+    tags = [e.tag for e in struct_elements(pdf_reader)]
+    # Every table's column headings are header cells; every heading of the HTML is tagged.
+    assert tags.count("/Table") >= len(parsed.tables)
+    headings = [t for t, _ in parsed.tags if t in ("h1", "h2", "h3")]
+    assert sum(tags.count(f"/H{n}") for n in (1, 2, 3)) >= len(headings)
+    outline = [item.title for item in pdf_reader.outline if not isinstance(item, list)]
+    assert outline[:2] == ["OSAVUOSIKATSAUS 1-3/2023", "Hyvinvointilautakunnan toimiala"]
+
+
+def test_the_tag_check_rejects_an_untagged_pdf():
+    from weasyprint import HTML
+
+    page = "<!DOCTYPE html><html><head></head><body><h1>Otsikko</h1><p>Teksti.</p></body></html>"
+    problems = tag_problems(reader_of(HTML(string=page).write_pdf()))
+    assert problems == [
+        "not marked as tagged (/MarkInfo /Marked true)",
+        "no structure tree (/StructTreeRoot)",
+        "language None, not 'fi'",
+        "no title in the metadata",
+    ]
+    # Tagged, but without a table or a figure, and a figure without its text.
+    tagged = '<!DOCTYPE html><html lang="fi"><head><title>T</title></head><body><h1>O</h1>'
+    tagged += '<svg width="10" height="10"><rect width="5" height="5"/></svg></body></html>'
+    problems = tag_problems(reader_of(render_pdf(tagged, "Otsikko")))
+    assert "no /Table element" in problems and "no /H2 element" in problems
+    assert "a figure without alternative text" in problems

@@ -24,9 +24,11 @@ import pytest
 
 from orchestration.quality.reconciliation import CHECKS
 from orchestration.report import load_report, render_documents, render_report
+from orchestration.report.document import build_document, follow_up_table
 from orchestration.report.numbers import format_amount, percentage
 from tests.conftest import PipelineRun
 from tests.deliveries import EXPORTS, FORMATS
+from tests.report_pdf import jargon, nearly_empty_pages, svg_titles, tag_problems
 from tests.test_report import HtmlRow, HtmlTable, ReportParser, plain
 
 REPORTS = {
@@ -407,6 +409,35 @@ def test_every_format_has_its_pdf(four: PipelineRun):
         "TOIMINTAKATE -146 131,0 -2 020,0 -148 151,0 -79 201,4 68 949,6 53,5" in (texts["KOUVOLA"])
     )
     assert "ulkoiset -47 722 800 -30 459 984 63,8" in texts["PORVOO"]
+    # Each is tagged, has no nearly empty page and no word of the system's internals.
+    for municipality, name in REPORTS.items():
+        reader = PdfReader(report_dir / name.replace(".html", ".pdf"))
+        html = (report_dir / name).read_text(encoding="utf-8")
+        assert tag_problems(reader, figure_alts=svg_titles(html)) == [], municipality
+        assert nearly_empty_pages(reader) == [], municipality
+        assert jargon(texts[municipality]) == [], municipality
+
+
+def test_realised_pct_outside_the_tables_is_printed_as_the_tables_print_it(four: PipelineRun):
+    # The board prints whole percentages: so does its follow-up, as its NETTO rows do (the
+    # marts' follow-up has one decimal: 42,5 for MVARHA).
+    board = load_report(four.published, "2024-05", "MIKKELI")
+    assert board.realised_decimals == 0
+    (part,) = board.parts
+    rows = follow_up_table(board.period, part, board).rows
+    realised = {r.attrs["data-org"]: r.cells[5].text for r in rows}
+    assert realised == {"MKULTT": "41", "MLUKIO": "45", "MPERUS": "44", "MVARHA": "43"}
+    assert _rows(
+        four,
+        "select realised_pct from marts.fct_binding_level_follow_up where org_code = 'MVARHA'",
+    ) == [(Decimal("42.5"),)]
+    # The department printing tenths prints them in its follow-up and its chart too.
+    department = load_report(four.published, "2024-06", "KOUVOLA")
+    assert department.realised_decimals == 1
+    (follow_up,) = [
+        b for b in build_document(department) if getattr(b, "kind", None) == "follow_up"
+    ]
+    assert follow_up.rows[0].cells[5].text == "53,5"
 
 
 # Forecast accuracy, once a closed year has its outturn -------------------------------------

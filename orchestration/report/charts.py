@@ -65,6 +65,7 @@ class Chart:
     svg: str
     width: float
     height: float
+    alt_text: str = ""  # what the chart shows, in words and figures (the SVG's <title>)
 
 
 @dataclass(frozen=True)
@@ -160,16 +161,24 @@ def realised_pct_points(report: ScopePart) -> tuple[Point, ...]:
     )
 
 
-def realised_pct_chart(period: Period, report: ScopePart) -> Chart:
+def realised_pct_chart(period: Period, report: ScopePart, decimals: int = 1) -> Chart:
+    """Each line's realised %, printed with the decimals of the tables' realised % column."""
     points = realised_pct_points(report)
     elapsed = float(period.share_of_year_elapsed * 100)
+    elapsed_label = f"{format_decimal(Decimal(str(elapsed)))} %"
+    step = Decimal(1).scaleb(-decimals)
     title = f"Toteuma-% riveittäin {period.label_fi}: {report.unit.name}"
     svg = Svg(WIDTH, 0, "realised_pct", title)
+    svg.alt_text = (
+        f"{title}. Toteutunut osuus talousarviosta: "
+        + "; ".join(f"{p.label} {format_decimal(p.value, step)} %" for p in points)
+        + f". Kulunut osuus vuodesta {elapsed_label}."
+    )
     top = _header(
         svg,
         title,
         "Toteutunut osuus talousarviosta (TA + muutokset), %. "
-        f"Katkoviiva: kulunut osuus vuodesta {format_decimal(Decimal(str(elapsed)))} %.",
+        f"Katkoviiva: kulunut osuus vuodesta {elapsed_label}.",
     )
     kinds = [k for k in (1, -1, 0) if any(int(p.series) == k for p in points)]
     top = _legend(svg, top, [(LINE_KIND_LABELS[k], LINE_KIND_COLOURS[k]) for k in kinds])
@@ -200,7 +209,7 @@ def realised_pct_chart(period: Period, report: ScopePart) -> Chart:
         svg.text(
             value_column,
             y + 10.5,
-            f"{format_decimal(point.value)} %",
+            f"{format_decimal(point.value, step)} %",
             size=LABEL_SIZE,
             anchor="end",
             bold=point.bold,
@@ -220,13 +229,13 @@ def realised_pct_chart(period: Period, report: ScopePart) -> Chart:
     svg.text(
         reference_x + 4,
         plot_top - 4,
-        f"Kulunut aika {format_decimal(Decimal(str(elapsed)))} %",
+        f"Kulunut aika {elapsed_label}",
         size=SMALL_SIZE,
         fill=REFERENCE,
         bold=True,
     )
     svg.height = bottom + 24
-    return Chart("realised_pct", title, points, svg.render(), svg.width, svg.height)
+    return Chart("realised_pct", title, points, svg.render(), svg.width, svg.height, svg.alt_text)
 
 
 # (b) Year-end forecast against budget per service area, net ---------------------------------
@@ -265,18 +274,28 @@ def forecast_points(period: Period, report: ScopePart) -> tuple[Point, ...]:
     return tuple(points)
 
 
+def _forecast_figures(points: Sequence[Point], series: Sequence[tuple[str, str, str]]) -> str:
+    """The forecast chart's figures in words: each unit's budget and forecasts."""
+    labels = {name: label for name, label, _ in series}
+    by_unit: dict[str, list[str]] = {}
+    for p in points:
+        figure = "ei ennustetta" if p.value is None else f"{format_euros(p.value)} euroa"
+        by_unit.setdefault(p.label, []).append(f"{labels[p.series]} {figure}")
+    return "; ".join(f"{unit}: {', '.join(figures)}" for unit, figures in by_unit.items()) + "."
+
+
 def forecast_chart(period: Period, report: ScopePart) -> Chart:
     points = forecast_points(period, report)
     series = forecast_series(period, report)
     bound = " / ".join(dict.fromkeys(f.bound_label.lower() for f in _operating_plan(report)))
     title = "Vuosiennuste ja talousarvio palvelualueittain, netto (euroa)"
     svg = Svg(WIDTH, 0, "forecast", title)
-    top = _header(
-        svg,
-        title,
+    subtitle = (
         f"{report.unit.name}: {bound} 1-12/{period.fiscal_year}, euroa; negatiivinen "
-        "= menot ylittävät tulot. Punainen: ennuste ylittää talousarvion.",
+        "= menot ylittävät tulot."
     )
+    svg.alt_text = f"{title}. {subtitle} {_forecast_figures(points, series)}"
+    top = _header(svg, title, f"{subtitle} Punainen: ennuste ylittää talousarvion.")
     top = _legend(svg, top, [(label, colour) for _, label, colour in series])
     units = list(dict.fromkeys((p.key, p.label) for p in points))
     label_width = max((text_width(label, LABEL_SIZE, True) for _, label in units), default=0)
@@ -329,7 +348,7 @@ def forecast_chart(period: Period, report: ScopePart) -> Chart:
                 bold=over,
             )
     svg.height = bottom + 24
-    return Chart("forecast", title, points, svg.render(), svg.width, svg.height)
+    return Chart("forecast", title, points, svg.render(), svg.width, svg.height, svg.alt_text)
 
 
 # (c) Goal status per level ------------------------------------------------------------------
@@ -351,6 +370,14 @@ def goal_status_chart(period: Period, counts: Sequence[GoalStatusCount]) -> Char
     points = goal_status_points(counts)
     title = f"Tavoitteiden toteutuminen {period.status_date_label}{period.fiscal_year}"
     svg = Svg(WIDTH, 0, "goal_status", title)
+    svg.alt_text = f"{title}. Tavoitteiden määrä tilan mukaan: " + "; ".join(
+        f"{label}: "
+        + ", ".join(
+            f"{STATUS_LABELS[p.series].lower()} {p.value}" for p in points if p.key == level
+        )
+        + f", yhteensä {sum(p.value for p in points if p.key == level)}"
+        for level, label in dict.fromkeys((p.key, p.label) for p in points)
+    )
     top = _header(svg, title, "Tavoitteiden määrä (kpl) sitovuustason ja tilan mukaan.")
     statuses = list(dict.fromkeys(p.series for p in points))
     top = _legend(svg, top, [(STATUS_LABELS[s], STATUS_COLOURS[s]) for s in statuses])
@@ -397,4 +424,4 @@ def goal_status_chart(period: Period, counts: Sequence[GoalStatusCount]) -> Char
             axis.x(running) + 6, y + bar / 2 + 4, f"yht. {running:.0f}", SMALL_SIZE, fill=MUTED
         )
     svg.height = bottom + 24
-    return Chart("goal_status", title, points, svg.render(), svg.width, svg.height)
+    return Chart("goal_status", title, points, svg.render(), svg.width, svg.height, svg.alt_text)

@@ -31,6 +31,7 @@ from orchestration.report.model import (
     ScopePart,
     SummaryRow,
     TableLine,
+    percent_decimals,
 )
 from orchestration.report.numbers import percentage
 
@@ -379,8 +380,14 @@ def _investment_projects(
 
 
 def _follow_up(
-    con: duckdb.DuckDBPyConnection, period: Period, municipality: str, units: list[OrgUnit]
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    municipality: str,
+    units: list[OrgUnit],
+    realised_decimals: int,
 ) -> tuple[BindingFollowUp, ...]:
+    """Each unit's bound figure; its realised % (the marts' has one decimal) rounded from
+    the bound net as the report prints realised %."""
     rows = {
         r["org_code"]: r
         for r in _rows(
@@ -395,13 +402,16 @@ def _follow_up(
             [period.reporting_period, municipality],
         )
     }
-    return tuple(
-        BindingFollowUp(
-            org=unit, **{k: v for k, v in rows[unit.org_code].items() if k != "org_code"}
+    follow_up = []
+    for unit in units:
+        if unit.org_code not in rows:
+            continue
+        row = {k: v for k, v in rows[unit.org_code].items() if k != "org_code"}
+        row["realised_pct"] = _percent(
+            row["actual_net"], row["budget_net"], realised_decimals, without_denominator=None
         )
-        for unit in units
-        if unit.org_code in rows
-    )
+        follow_up.append(BindingFollowUp(org=unit, **row))
+    return tuple(follow_up)
 
 
 def _forecast_reasons(
@@ -616,7 +626,7 @@ def _scope_part(
         sections=sections,
         statements={code: lines for code, lines in statements.items() if lines},
         binding_lines={code: lines for code, lines in binding.items() if lines},
-        follow_up=_follow_up(con, period, municipality, members),
+        follow_up=_follow_up(con, period, municipality, members, percent_decimals(printed.columns)),
         investments=investments,
         goals=tuple(g for g in goals if codes.intersection(g.org_codes)),
         narratives={key: texts for key, texts in narratives.items() if key[0] in codes},
@@ -806,4 +816,5 @@ def _load(con: duckdb.DuckDBPyConnection, period: Period, chosen: ReportScope) -
         municipality=units.get(municipality),
         scope_code=chosen.scope,
         summary=summary,
+        realised_decimals=percent_decimals(printed.columns),
     )

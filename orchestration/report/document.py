@@ -9,7 +9,7 @@ its delivery has: the tables, columns and lines it printed, the sections it deli
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
@@ -20,6 +20,7 @@ from orchestration.report.charts import (
     realised_pct_chart,
     realised_pct_points,
 )
+from orchestration.report.fonts import text_width
 from orchestration.report.model import (
     DEFAULT_COLUMNS,
     Figures,
@@ -44,14 +45,19 @@ ParagraphStyle = Literal["body", "label", "note"]
 class Cover:
     title: str
     lines: tuple[str, ...]
+    date_label: str  # the report's date line: Tilanne 31.3.2023
 
 
 @dataclass(frozen=True)
 class Heading:
+    """A heading; new_page starts a page with it (the report's main parts, and wherever the
+    page turns: landscape for wide tables). Elsewhere the blocks flow on from page to page,
+    each heading kept with what follows it, so that no page is left nearly empty."""
+
     text: str
     level: int = 2
     new_page: bool = False
-    landscape: bool = False  # the PDF turns the page for wide tables
+    landscape: bool = False  # the page is turned for wide tables
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ class Table:
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
     attrs: dict[str, str] = field(default_factory=dict)
-    font_size: float = 8.0  # PDF points
+    font_size: float = 8.0  # printed size, points
 
 
 Block = Cover | Heading | Paragraph | Figure | Table
@@ -222,6 +228,74 @@ def _line_rows(
     return tuple(rows)
 
 
+# The printed text width of a page: A4 less the 15 mm side margins (html.CSS's @page).
+PAGE_WIDTH_MM = {False: 180.0, True: 267.0}  # portrait, landscape
+CELL_PADDING_MM = 3.2  # left + right (html.CSS: th, td)
+LIST_INDENT_MM = 4.0  # a bullet list's indent in a cell (html.CSS: table.goals ul)
+STATUS_PADDING_MM = 3.2  # the status label's own padding (html.CSS: .status)
+ITEM_INDENT_MM = 3.4  # an item row's first cell is indented (html.CSS: tr.item td)
+POINT_MM = 25.4 / 72
+
+
+def _longest_word_mm(text: str | None, size: float, bold: bool = False) -> float:
+    """The width of the text's longest word: where a line of it cannot break."""
+    words = (text or "").split()
+    return max((text_width(w, size, bold) * POINT_MM for w in words), default=0.0)
+
+
+def _cell_min_width(cell: Cell, column: Column, row: Row, size: float, first: bool) -> float:
+    bold = row.style in ("subtotal", "section") or cell.status is not None
+    if column.align == "right":  # a figure is never broken (html.CSS: td.num)
+        text = text_width(cell.text, size, bold) * POINT_MM
+    else:
+        text = _longest_word_mm(cell.text, size, bold)
+    widest = max(
+        _longest_word_mm(cell.heading, size, bold=True),
+        text + (STATUS_PADDING_MM if cell.status else 0.0),
+        *(_longest_word_mm(b, size) + LIST_INDENT_MM for b in cell.bullets),
+    )
+    indent = ITEM_INDENT_MM if row.style == "item" and first else 0.0
+    return widest + CELL_PADDING_MM + indent
+
+
+def min_column_widths(table: Table) -> list[float]:
+    """Each column's narrowest printed width (mm) at the table's size: its longest word
+    (a figure whole), or its heading's, so that no line breaks inside a word."""
+    size = table.font_size
+    widths = [_longest_word_mm(c.label, size, bold=True) + CELL_PADDING_MM for c in table.columns]
+    for row in table.rows:
+        index = 0
+        for cell in row.cells:
+            if cell.colspan == 1:  # a cell across columns fits them together
+                width = _cell_min_width(cell, table.columns[index], row, size, first=index == 0)
+                widths[index] = max(widths[index], width)
+            index += cell.colspan
+    return widths
+
+
+def fitted_to_words(table: Table, page_width: float) -> Table:
+    """The table with its columns' widths in mm on a page of this text width: in the
+    proportions asked, but none narrower than its longest word; the room a column needs
+    beyond its share is taken from the others in proportion."""
+    minimum = min_column_widths(table)
+    fixed: dict[int, float] = {}
+    while True:
+        free = [i for i in range(len(table.columns)) if i not in fixed]
+        room = page_width - sum(fixed.values())
+        weight = sum(table.columns[i].width for i in free)
+        widths = {i: table.columns[i].width / weight * room for i in free} if weight else {}
+        short = [i for i in free if widths[i] < minimum[i]]
+        if not short or len(short) == len(free):
+            break
+        fixed.update({i: minimum[i] for i in short})
+    widths.update(fixed)
+    columns = tuple(
+        replace(column, width=round(max(widths[i], minimum[i]), 2))
+        for i, column in enumerate(table.columns)
+    )
+    return replace(table, columns=columns)
+
+
 def _is_wide(columns: tuple[PrintedMeasure, ...]) -> bool:
     """More columns than the seed's six: the table is printed on a landscape page."""
     return len(columns) > len(DEFAULT_COLUMNS)
@@ -235,7 +309,7 @@ def budget_table(
     first: str,
     columns: tuple[PrintedMeasure, ...] = DEFAULT_COLUMNS,
 ) -> Table:
-    return Table(
+    table = Table(
         kind=kind,
         columns=_budget_columns(period, first, columns, investment=kind == "investment"),
         rows=_line_rows(lines, kind, columns),
@@ -245,6 +319,7 @@ def budget_table(
             "data-period": period.reporting_period,
         },
     )
+    return fitted_to_words(table, PAGE_WIDTH_MM[_is_wide(columns)])
 
 
 def _paragraphs(texts: tuple[str, ...], style: ParagraphStyle = "body") -> list[Block]:
@@ -267,7 +342,10 @@ def _status_cell(goal: Goal) -> Cell:
     )
 
 
-def goal_table(period: Period, goals: tuple[Goal, ...], level: str) -> Table:
+def goal_table(
+    period: Period, goals: tuple[Goal, ...], level: str, landscape: bool = False
+) -> Table:
+    """The goals of a level; column widths fitted to the longest word on the page."""
     year, date = period.fiscal_year, period.status_date_label
     council = level == "council"
     columns = [Column("Strateginen päämäärä", width=1.25)]
@@ -295,13 +373,14 @@ def goal_table(period: Period, goals: tuple[Goal, ...], level: str) -> Table:
         rows.append(
             Row(tuple(cells), attrs={"data-goal": goal.goal_id, "data-level": goal.goal_level})
         )
-    return Table(
+    table = Table(
         kind="goals",
         columns=tuple(columns),
         rows=tuple(rows),
         attrs={"data-table": "goals", "data-level": level, "data-period": period.reporting_period},
         font_size=7.5 if council else 7.0,
     )
+    return fitted_to_words(table, PAGE_WIDTH_MM[landscape])
 
 
 def _area_heading(unit: OrgUnit) -> str:
@@ -370,11 +449,8 @@ def _amount_measure(data: ReportData, measure: str) -> PrintedMeasure:
 
 
 def _percent_measure(data: ReportData, measure: str) -> PrintedMeasure:
-    for statement in ("operating", "budget_binding"):
-        for column in data.columns.get(statement, ()):
-            if column.measure == "realised_pct":
-                return PrintedMeasure(measure, "%", column.decimals)
-    return PrintedMeasure(measure, "%", 1)
+    """Realised % outside the budget tables, printed as the tables print it."""
+    return PrintedMeasure(measure, "%", data.realised_decimals)
 
 
 def _follow_up_says_more(part: ScopePart) -> bool:
@@ -420,7 +496,7 @@ def follow_up_table(period: Period, part: ScopePart, data: ReportData) -> Table:
             Cell(f.bound_label, attrs={"data-items": f.bound_items}),
             Cell(_format_measure(f.budget_net, budget), attrs={"data-measure": "budget"}),
             Cell(_format_measure(f.actual_net, actual), attrs={"data-measure": "actual"}),
-            Cell(format_percent(f.realised_pct), attrs={"data-measure": "realised_pct"}),
+            Cell(_format_measure(f.realised_pct, realised), attrs={"data-measure": "realised_pct"}),
         ]
         if with_forecast:
             cells += [
@@ -441,13 +517,14 @@ def follow_up_table(period: Period, part: ScopePart, data: ReportData) -> Table:
                 attrs={"data-org": f.org.org_code, "data-level": f.binding_level},
             )
         )
-    return Table(
+    table = Table(
         kind="follow_up",
         columns=tuple(columns),
         rows=tuple(rows),
         attrs={"data-table": "follow_up", "data-period": period.reporting_period},
         font_size=7.0 if with_forecast else 8.0,
     )
+    return fitted_to_words(table, PAGE_WIDTH_MM[False])
 
 
 def _forecast_reasons(part: ScopePart, org: OrgUnit) -> list[Block]:
@@ -489,7 +566,7 @@ def _unit_budget(period: Period, part: ScopePart, data: ReportData) -> list[Bloc
         blocks.append(
             Heading(
                 "TULOSLASKELMA, NETTOSITOVUUS" if bound else "TULOSLASKELMA",
-                new_page=True,
+                new_page=_is_wide(columns),  # a page of its own only where it turns
                 landscape=_is_wide(columns),
             )
         )
@@ -497,7 +574,7 @@ def _unit_budget(period: Period, part: ScopePart, data: ReportData) -> list[Bloc
             budget_table("operating", period, unit, statement, f"{unit.name}\nSelite", columns)
         )
         if realised_pct_points(part):
-            blocks.append(Figure(realised_pct_chart(period, part)))
+            blocks.append(Figure(realised_pct_chart(period, part, data.realised_decimals)))
     blocks += _forecast_reasons(part, unit)
     assessment = part.paragraphs(unit.org_code, "budget_assessment")
     if assessment:
@@ -515,14 +592,10 @@ def _section(period: Period, part: ScopePart, area: OrgUnit, data: ReportData) -
     if not (binding or statement or reasons or assessment):
         return []
     operating = data.columns.get("operating", DEFAULT_COLUMNS)
-    # A unit with an income statement starts a page, as the seed's service areas do.
-    blocks: list[Block] = [
-        Heading(
-            _area_heading(area),
-            new_page=bool(statement),
-            landscape=bool(statement) and _is_wide(operating),
-        )
-    ]
+    # A unit's section follows on the page (its heading kept with its table), unless its
+    # income statement is wide: that turns the page.
+    wide = bool(statement) and _is_wide(operating)
+    blocks: list[Block] = [Heading(_area_heading(area), new_page=wide, landscape=wide)]
     first = f"{area.name}\nSelite"
     if binding:
         columns = data.columns.get("budget_binding", DEFAULT_COLUMNS)
@@ -586,12 +659,13 @@ def accuracy_table(
         )
         for r in rows
     )
-    return Table(
+    table = Table(
         kind="forecast_accuracy",
         columns=columns,
         rows=table_rows,
         attrs={"data-table": "forecast_accuracy", "data-org": org.org_code},
     )
+    return fitted_to_words(table, PAGE_WIDTH_MM[False])
 
 
 def _accuracy(period: Period, part: ScopePart, data: ReportData) -> list[Block]:
@@ -599,7 +673,7 @@ def _accuracy(period: Period, part: ScopePart, data: ReportData) -> list[Block]:
     if not units:
         return []
     blocks: list[Block] = [
-        Heading("ENNUSTEIDEN OSUVUUS", new_page=True),
+        Heading("ENNUSTEIDEN OSUVUUS"),
         Paragraph(
             "Edellisen vuoden seurannoissa tehdyt vuosiennusteet sitovan tason erästä "
             "verrattuna vuoden toteumaan. Virhe = ennuste - toteuma.",
@@ -658,7 +732,7 @@ def _operating_plan_goals(period: Period, part: ScopePart) -> list[Block]:
         )
     ]
     blocks += _paragraphs(intro[1:])
-    blocks.append(goal_table(period, goals, "operating_plan"))
+    blocks.append(goal_table(period, goals, "operating_plan", landscape=True))
     return blocks
 
 
@@ -704,12 +778,13 @@ def summary_table(period: Period, summary: MunicipalitySummary, data: ReportData
                     attrs={"data-org": entry.org.org_code, "data-line": line.line_code},
                 )
             )
-    return Table(
+    table = Table(
         kind="summary",
         columns=_budget_columns(period, "Toimiala", columns),
         rows=tuple(rows),
         attrs={"data-table": "summary", "data-period": period.reporting_period},
     )
+    return fitted_to_words(table, PAGE_WIDTH_MM[_is_wide(columns)])
 
 
 def _summary(data: ReportData, summary: MunicipalitySummary) -> list[Block]:
@@ -746,7 +821,10 @@ def build_document(data: ReportData) -> list[Block]:
             cover_lines.append(part.unit.name.upper())
             if part.parent:
                 cover_lines.append(part.parent.name.upper())
-    blocks: list[Block] = [Cover(report_title(period), tuple(cover_lines))]
+    # The report's date: the delivery carries none (no extract dates the report or its
+    # board meeting), so the cover gives the day the figures stand at, the period's last.
+    cover = Cover(report_title(period), tuple(cover_lines), f"Tilanne {period.last_day_label}")
+    blocks: list[Block] = [cover]
     if data.summary is not None:
         blocks += _summary(data, data.summary)
     for part in data.parts:

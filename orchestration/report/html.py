@@ -18,8 +18,8 @@ from orchestration.report.document import (
 from orchestration.report.fonts import CSS_FONT_STACK
 
 CSS = """
-@page { size: A4; margin: 14mm 12mm; }
-@page landscape { size: A4 landscape; margin: 12mm; }
+@page { size: A4; margin: 15mm 15mm 17mm; }
+@page landscape { size: A4 landscape; margin: 15mm 15mm 17mm; }
 * { box-sizing: border-box; }
 html { background: #e9ebee; }
 body { margin: 0; padding: 24px 0; color: #1a1a1a; font-family: FONTS;
@@ -30,10 +30,12 @@ body { margin: 0; padding: 24px 0; color: #1a1a1a; font-family: FONTS;
 .cover { min-height: 200mm; display: flex; flex-direction: column; justify-content: center; }
 .cover h1 { font-size: 28pt; letter-spacing: .02em; margin: 0 0 12mm; color: #1f3b57; }
 .cover p { font-size: 15pt; font-weight: bold; margin: 0 0 3mm; }
+.cover .date { font-size: 12pt; margin-top: 8mm; }
 .cover .source { font-size: 9pt; font-weight: normal; color: #555; margin-top: 14mm; }
 h1 { font-size: 16pt; color: #1f3b57; margin: 0 0 4mm; }
 h2 { font-size: 11.5pt; margin: 7mm 0 2.5mm; color: #1f3b57; }
 h3 { font-size: 10.5pt; margin: 5mm 0 2mm; }
+h1, h2, h3, p.label { break-after: avoid; }
 p { margin: 0 0 2.5mm; }
 p.label { font-weight: bold; margin-top: 2mm; }
 table { border-collapse: collapse; width: 100%; margin: 2mm 0 5mm; font-size: 8.5pt; }
@@ -42,6 +44,7 @@ thead th { background: #dfe6ee; border-bottom: 1.5px solid #1f3b57; font-weight:
            white-space: pre-line; text-align: left; }
 thead th.num { text-align: right; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.budget { break-inside: avoid; }
 table.budget tbody tr { border-bottom: 1px solid #e3e6ea; }
 table.budget tr.subtotal td { font-weight: bold; border-top: 1px solid #8a9bb0; }
 table.budget tr.section td { font-weight: bold; font-size: 8pt; color: #1f3b57;
@@ -53,8 +56,9 @@ table.goals td { border: 1px solid #c8d0da; }
 table.goals td strong { display: block; margin-bottom: 1mm; }
 table.goals ul { margin: 0; padding-left: 4mm; }
 tr { break-inside: avoid; }
-.status { display: inline-block; padding: .4mm 1.6mm; border-radius: 2mm; font-weight: bold;
-          white-space: nowrap; }
+/* A goal's row may be taller than a page: it breaks between lines of its cells. */
+table.goals tr { break-inside: auto; }
+.status { display: inline-block; padding: .4mm 1.6mm; border-radius: 2mm; font-weight: bold; }
 .status-achieved { background: #d7ecd9; color: #1b5e20; }
 .status-partially_achieved { background: #fbecc4; color: #6d4c00; }
 .status-not_achieved { background: #f6d3d3; color: #8e1b1b; }
@@ -62,10 +66,22 @@ figure.chart { margin: 4mm 0 6mm; break-inside: avoid; }
 figure.chart svg { display: block; width: 100%; height: auto; }
 @media print {
   html, body { background: #fff; padding: 0; }
+  body { font-size: 9.5pt; line-height: 1.4; }
   .page { width: auto; max-width: none; margin: 0; padding: 0; box-shadow: none;
           break-before: page; }
   .page:first-child { break-before: auto; }
-  .page.landscape { page: landscape; }
+  .page.landscape { page: landscape; width: auto; }
+  .cover { min-height: 240mm; }
+  h1 { font-size: 15pt; }
+  h2 { font-size: 11pt; margin: 5mm 0 2mm; }
+  h3 { font-size: 10pt; margin: 4mm 0 1.5mm; }
+  /* The printed size of a table's text: its own (the wide goal tables' smaller). Its
+     columns are as wide as the document sets them (each fits its longest word), which
+     spares the layout measuring every cell. */
+  table, table.goals { font-size: var(--print-size, 8pt); table-layout: fixed; }
+  table.budget tr.section td { font-size: inherit; }
+  figure.chart { margin: 2mm 0 4mm; }
+  figure.chart svg { max-width: 180mm; }  /* as wide as on a portrait page */
 }
 """.replace("FONTS", CSS_FONT_STACK)
 
@@ -119,8 +135,10 @@ def _table(table: Table) -> str:
         f'<col style="width:{c.width / sum(x.width for x in table.columns) * 100:.1f}%">'
         for c in table.columns
     )
+    print_size = {"style": f"--print-size: {table.font_size:g}pt"}
     return (
-        f'<table class="{css_class}"{_attrs(table.attrs)}><colgroup>{colgroup}</colgroup>'
+        f'<table class="{css_class}"{_attrs({**table.attrs, **print_size})}>'
+        f"<colgroup>{colgroup}</colgroup>"
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
@@ -145,6 +163,7 @@ def _cover(cover: Cover, source: str) -> str:
     lines = "".join(f"<p>{escape(line)}</p>" for line in cover.lines)
     return (
         f'<section class="page cover"><h1>{escape(cover.title)}</h1>{lines}'
+        f'<p class="date">{escape(cover.date_label)}</p>'
         f'<p class="source">{escape(source)}</p></section>'
     )
 

@@ -32,6 +32,11 @@ class Period:
         last_day = calendar.monthrange(self.fiscal_year, self.month)[1]
         return f"{last_day}.{self.month}."
 
+    @property
+    def last_day_label(self) -> str:
+        """The last day of the period with its year: '31.3.2023'."""
+        return f"{self.status_date_label}{self.fiscal_year}"
+
 
 @dataclass(frozen=True)
 class OrgUnit:
@@ -66,6 +71,19 @@ DEFAULT_COLUMNS = (
     PrintedMeasure("remaining", "1", 0),
     PrintedMeasure("realised_pct", "%", 1),
 )
+
+
+def percent_decimals(
+    columns: dict[str, tuple[PrintedMeasure, ...]], measure: str = "realised_pct"
+) -> int:
+    """The decimals the report prints a percentage with outside the budget tables (the
+    follow-up, the charts), from the columns the delivery printed: as its income
+    statement's column, else its council table's; one decimal where neither prints it."""
+    for statement in ("operating", "budget_binding"):
+        for column in columns.get(statement, ()):
+            if column.measure == measure:
+                return column.decimals
+    return 1
 
 
 @dataclass(frozen=True)
@@ -270,3 +288,5 @@ class ReportData:
     municipality: OrgUnit | None = None
     scope_code: str | None = None  # None: the municipality's summary
     summary: MunicipalitySummary | None = None
+    # Realised % outside the budget tables is printed as the tables print it (percent_decimals).
+    realised_decimals: int = 1

@@ -11,9 +11,11 @@ from orchestration.report.html import render_html
 from orchestration.report.model import ReportData
 from orchestration.report.pdf import render_pdf
 
+# What the board reads about the figures' source, in plain Finnish (no system's internals).
 SOURCE_NOTE = (
-    "Luvut tietovaraston marts-kerroksesta. Välisummat ja toimialan luvut on laskettu "
-    "palvelualueiden riveistä, joten ne voivat poiketa painetusta raportista pyöristyksen verran."
+    "Luvut perustuvat taloushallinnon kirjanpito- ja talousarviotietoihin sekä "
+    "tavoiteseurantaan. Välisummat ja toimialan luvut on laskettu palvelualueiden luvuista; "
+    "luvut on pyöristetty, joten rivien summa voi poiketa esitetystä summasta pyöristyksen verran."
 )
 
 
@@ -39,11 +41,10 @@ def _footer(data: ReportData) -> str:
 
 
 def render_documents(data: ReportData) -> tuple[str, bytes]:
-    """The report as HTML text and PDF bytes, both from the same blocks."""
-    blocks = build_document(data)
+    """The report as HTML text and PDF bytes: the PDF is the HTML's print layout."""
     footer = _footer(data)
-    html = render_html(blocks, footer, SOURCE_NOTE, data.period.reporting_period)
-    return html, render_pdf(blocks, footer, SOURCE_NOTE)
+    html = render_html(build_document(data), footer, SOURCE_NOTE, data.period.reporting_period)
+    return html, render_pdf(html, footer)
 
 
 def render_report(

@@ -1,7 +1,9 @@
 """A minimal SVG writer: rectangles, lines and text with presentation attributes only.
 
-Only what both browsers and fpdf2's SVG renderer draw the same way: no CSS, no markers, no
-fonts but the report's own. Values for machines go in data-* attributes.
+Only what browsers and WeasyPrint's SVG renderer draw the same way: no CSS, no markers, no
+fonts but the report's own. Values for machines go in data-* attributes; the chart's
+alternative text (what it shows, in words and figures) in its <title>, which screen
+readers read and the tagged PDF takes as the figure's /Alt.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Svg:
     chart_id: str
     title: str
     parts: list[str] = field(default_factory=list)
+    alt_text: str = ""  # the title when empty
 
     def rect(self, x: float, y: float, w: float, h: float, fill: str, **attrs: object) -> None:
         geometry = {"x": x, "y": y, "width": max(w, 0.0), "height": h, "fill": fill}
@@ -72,7 +75,7 @@ class Svg:
         self.parts.append(f"<text {_attrs(attributes)}>{escape(content, quote=False)}</text>")
 
     def render(self) -> str:
-        """The SVG element, without a namespace: inline in HTML5 and for fpdf2 it needs none."""
+        """The SVG element, without a namespace: inline in HTML5 it needs none."""
         head = _attrs(
             {
                 "width": self.width,
@@ -86,4 +89,5 @@ class Svg:
         background = (
             f'<rect x="0" y="0" width="{self.width:g}" height="{self.height:g}" fill="#ffffff"/>'
         )
-        return f"<svg {head}>{background}{''.join(self.parts)}</svg>"
+        alt = f"<title>{escape(self.alt_text or self.title, quote=False)}</title>"
+        return f"<svg {head}>{alt}{background}{''.join(self.parts)}</svg>"
