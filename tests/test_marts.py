@@ -208,4 +208,141 @@ def test_sqlalchemy_inspects_the_marts_as_superset_does(embedded_run: PipelineRu
     assert {"reporting_period", "org_code", "line_code", "actual", "budget"} <= set(columns)
     assert columns["reporting_period"]["nullable"] is False
     assert "YYYY-MM" in columns["reporting_period"]["comment"]
+    # The bi views, with their Finnish labels and descriptions.
+    assert f"{catalog}.bi" in inspector.get_schema_names()
+    assert {"talousarvion_toteutuma", "join_map"} <= set(inspector.get_view_names(schema="bi"))
+    labelled = {c["name"]: c for c in inspector.get_columns("talousarvion_toteutuma", "bi")}
+    assert "Toteutumisprosentti" in labelled["TOT-%"]["comment"]
     engine.dispose()
+
+
+# --- the bi views: Finnish labels, descriptions, the join map ---------------------------
+
+FINNISH_LEVELS = {
+    "kunta",
+    "kuntayhtymä",
+    "lautakunta",
+    "toimiala",
+    "palvelualue",
+    "kustannuspaikka",
+}
+
+
+def test_every_bi_view_and_column_carries_its_description(embedded_run: PipelineRun):
+    import json
+
+    from orchestration.warehouse.dbt_project import DBT_PROJECT
+
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
+    described = {
+        (node["alias"], column): spec["description"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] == "bi"
+        for column, spec in node["columns"].items()
+    }
+    with duckdb.connect(str(embedded_run.published), read_only=True) as con:
+        comments = {
+            (view, column): comment
+            for view, column, comment in con.execute(
+                "select table_name, column_name, comment from duckdb_columns() "
+                "where schema_name = 'bi'"
+            ).fetchall()
+        }
+        views = dict(
+            con.execute(
+                "select view_name, comment from duckdb_views() where schema_name = 'bi'"
+            ).fetchall()
+        )
+    assert comments == described and len(comments) > 100
+    assert all(views.values()) and {"talousarvion_toteutuma", "join_map"} <= set(views)
+    assert "Toteutumisprosentti" in comments[("talousarvion_toteutuma", "TOT-%")]
+
+
+def test_the_budget_view_names_units_lines_and_measures_as_the_report_does(
+    warehouse: duckdb.DuckDBPyConnection,
+):
+    labelled = warehouse.execute("""
+        select "Kausi", "Yksikkö", "Organisaatiotaso", "Toimiala", "Rivi",
+            "TA + muutokset", "TOT", "TOT-%"
+        from bi.talousarvion_toteutuma
+        where "Yksikkökoodi" = 'VAKA' and "Rivikoodi" = 'myyntituotot'
+    """).fetchall()
+    assert labelled == [
+        (
+            "1-3/2023",
+            "Varhaiskasvatus",
+            "palvelualue",
+            "Hyvinvointilautakunnan toimiala",
+            "Myyntituotot",
+            Decimal("75000.00"),
+            Decimal("16454.00"),
+            Decimal("21.9"),
+        )
+    ]
+    levels = {
+        r[0] for r in warehouse.execute('select "Organisaatiotaso" from bi.organisaatio').fetchall()
+    }
+    assert levels <= FINNISH_LEVELS and "toimiala" in levels
+
+
+def test_the_bi_views_hold_the_marts_figures_row_for_row(warehouse: duckdb.DuckDBPyConnection):
+    pairs = {
+        "talousarvion_toteutuma": "fct_budget_vs_actual",
+        "investoinnit": "fct_investments",
+    }
+    for view, mart in pairs.items():
+        in_view = warehouse.execute(f"""
+            select "Raportointikausi", "Yksikkökoodi", "Rivikoodi", "TA", "TA + muutokset",
+                "TOT", "Ennuste", "TOT-%"
+            from bi.{view}
+        """).fetchall()
+        in_mart = warehouse.execute(f"""
+            select reporting_period, org_code, line_code, original_budget, budget, actual,
+                forecast, realised_pct
+            from marts.{mart}
+        """).fetchall()
+        assert sorted(in_view, key=str) == sorted(in_mart, key=str) and len(in_mart) >= 12
+
+
+def _orphans(con: duckdb.DuckDBPyConnection, join: tuple[str, str, str, str]) -> int:
+    """Rows of from_table whose from_columns find no row of to_table, as the map joins."""
+    from_table, from_columns, to_table, to_columns = join
+    pairs = zip(from_columns.split(", "), to_columns.split(", "), strict=True)
+    condition = " and ".join(f"child.{a} = parent.{b}" for a, b in pairs)
+    last = from_columns.split(", ")[-1]
+    return con.execute(f"""
+        select count(*) from {from_table} as child
+        where child.{last} is not null
+        and not exists (select 1 from {to_table} as parent where {condition})
+    """).fetchone()[0]
+
+
+def _duplicates(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> int:
+    return con.execute(f"select count(*) - count(distinct ({columns})) from {table}").fetchone()[0]
+
+
+def test_the_join_map_and_the_keys_hold_on_the_published_marts(
+    warehouse: duckdb.DuckDBPyConnection,
+):
+    joins = warehouse.execute(
+        "select from_table, from_columns, to_table, to_columns from bi.join_map"
+    ).fetchall()
+    assert (
+        "marts.fct_budget_vs_actual",
+        "reporting_period, municipality_code, org_code",
+        "marts.dim_org_units",
+        "reporting_period, municipality_code, org_code",
+    ) in joins
+    assert {j[0] for j in joins} >= {"marts.fct_investments", "marts.fct_goals"}
+    assert all(j[0].startswith("marts.") for j in joins)
+    assert [j for j in joins if _orphans(warehouse, j)] == []
+    # A join that does not hold is found by the same query.
+    wrong = ("marts.fct_budget_vs_actual", "org_code", "marts.dim_report_lines", "line_code")
+    assert _orphans(warehouse, wrong) > 0
+    keys = warehouse.execute("select table_name, key_columns from bi.table_keys").fetchall()
+    assert (
+        "marts.fct_budget_vs_actual",
+        "reporting_period, municipality_code, org_code, line_code",
+    ) in keys
+    assert [k for k in keys if _duplicates(warehouse, *k)] == []
+    assert _duplicates(warehouse, "marts.fct_budget_vs_actual", "reporting_period, org_code") > 0
