@@ -371,16 +371,24 @@ def test_a_stale_wal_never_makes_the_published_warehouse_unreadable(published_se
     stage_new_state(layout)
     publish_staged(layout)
     assert whole_set(layout) == (old[0] + 1, NEW_ACTUAL)  # new readers are not affected
-    # A WAL that does not belong to its file (as the old single-file publish left them):
-    # readers fail on it, and the next run sets it aside.
+    # A WAL that does not belong to its file (as the old single-file publish left them).
+    # DuckDB's v1.0.0 storage format, which BI clients down to DuckDB 1.1 read, does not
+    # tie a WAL to its file: readers replay it (here the analyst's table), as they would
+    # a read-write session's on that file, until the next publication, which does not
+    # carry its changes.
     new_database = current_generation(layout).database(layout.name)
     shutil.copyfile(wal, new_database.with_name(new_database.name + ".wal"))
-    with pytest.raises(duckdb.Error):
-        duckdb.connect(str(layout.published), read_only=True).close()
+    assert _scratch_tables(layout.published) == 1
     notes = recover(layout)
-    assert any(n.startswith("set aside a WAL") for n in notes), notes
+    assert any("left a WAL" in n for n in notes), notes
     assert whole_set(layout) == (old[0] + 1, NEW_ACTUAL)
-    assert list(layout.recovered_dir.iterdir())
+
+
+def _scratch_tables(database: Path) -> int:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(
+            "select count(*) from duckdb_tables() where table_name = 'scratch'"
+        ).fetchone()[0]
 
 
 def test_a_damaged_published_file_is_found_before_a_run_uses_it_and_rollback_restores(
