@@ -180,6 +180,7 @@ TECHNICAL_CODES = {
 }
 TECHNICAL_NAMES = {
     "Hyvinvointilautakunnan toimiala": "Teknisen lautakunnan toimiala",
+    "Hyvinvointitoimiala": "Tekninen toimiala",  # the cover's name (narratives: cover_name)
     "Hyvinvointilautakunta": "Tekninen lautakunta",
     "Hyvinvoinnin ja terveyden edistäminen": "Kadut ja viheralueet",
     "Opetus ja koulutus": "Tilapalvelut",

@@ -409,6 +409,28 @@ BAD_INPUTS = [
         "malformed CSV quoting",
         id="unclosed-quote",
     ),
+    pytest.param(
+        row(
+            "narratives.csv",
+            '2023;3;HYTO;report_date;1;"28.04.2023"',
+            "2023;3;HYTO;report_date;1;31.4.2023",
+        ),
+        "narratives.csv",
+        "text",
+        "'31.4.2023' is not a date; expected the report's date as d.m.yyyy",
+        id="report-date-not-a-day",
+    ),
+    pytest.param(
+        row(
+            "narratives.csv",
+            '2023;3;HYTO;report_date;1;"28.04.2023"',
+            "2023;3;HYTO;report_date;1;huhtikuu",
+        ),
+        "narratives.csv",
+        "text",
+        "'huhtikuu' is not a date",
+        id="report-date-not-a-date",
+    ),
     # -- units
     pytest.param(
         row("ledger.csv", LEDGER_ROW, "2023;3;HYTE;henkilostokulut;actual;-82967;100"),

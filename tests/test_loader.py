@@ -46,7 +46,7 @@ def test_every_row_lands_with_its_lineage_and_exact_amount(delivery_copy: Path, 
         ("investment_projects", 3, "loaded"),
         ("goals", 17, "loaded"),
         ("goal_metrics", 25, "loaded"),
-        ("narratives", 26, "loaded"),
+        ("narratives", 28, "loaded"),
     }
     sha = hashlib.sha256((delivery_copy / "ledger.csv").read_bytes()).hexdigest()
     with duckdb.connect(str(db), read_only=True) as con:

@@ -71,7 +71,7 @@ def _dbt_nodes() -> list[str]:
 
 def test_run_loads_the_embedded_data(embedded_run: PipelineRun):
     assert "raw/ledger                 184 rows loaded" in embedded_run.output
-    assert "844 new rows loaded." in embedded_run.output
+    assert "846 new rows loaded." in embedded_run.output
     with duckdb.connect(str(embedded_run.published), read_only=True) as con:
         total = con.execute(
             "SELECT sum(amount * CAST(unit AS INTEGER)) FROM raw.ledger WHERE fiscal_year = 2023 "

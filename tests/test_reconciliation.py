@@ -227,7 +227,7 @@ def test_the_run_result_the_cli_reads_is_typed(
     assert published is not None and published.succeeded and published.published
     ledger = next(load for load in published.loads if load.table == "raw/ledger")
     assert (ledger.rows, ledger.status, ledger.source_file) == (184, "loaded", "ledger.csv")
-    assert published.rows_loaded == 844
+    assert published.rows_loaded == 846
     assert [c.name for c in published.checks] == sorted(CHECKS) and published.checks_passed
     assert sum(len(c.rounding) for c in published.checks) == 88
     assert not any(c.failing for c in published.checks) and not published.problems

@@ -528,7 +528,7 @@ def test_the_report_texts_appear(parsed: ReportParser, marts, period):
 
 def test_titles_and_column_labels_come_from_the_period(html: str, parsed: ReportParser):
     assert "<h1>OSAVUOSIKATSAUS 1-3/2023</h1>" in html
-    assert "HYVINVOINTILAUTAKUNNAN TOIMIALA" in parsed.plain_text
+    assert "HYVINVOINTITOIMIALA" in parsed.plain_text  # the cover, as the delivery names it
     for label in ("TP 2022\n1000e", "TOT 2022\n3 kk/1000e", "TA 2023\n+muutos", "TOT 2023\n3 kk"):
         assert label in html
     assert "TOT-23\n%" in html
@@ -536,7 +536,7 @@ def test_titles_and_column_labels_come_from_the_period(html: str, parsed: Report
 
 
 def test_another_period_gets_its_own_labels(embedded_run: PipelineRun):
-    data = load_report(embedded_run.published, "2023-03")
+    data = _without_sections(load_report(embedded_run.published, "2023-03"), "report_date")
     later = replace(data, period=Period("2024-06", 2024, 6, "1-6/2024", Decimal("0.5")))
     html, pdf = render_documents(later)
     assert "OSAVUOSIKATSAUS 1-6/2024" in html
@@ -1049,11 +1049,24 @@ def _html_only(data) -> str:
     return render_html(build_document(data), "Otsikko", SOURCE_NOTE, data.period.reporting_period)
 
 
-def test_the_cover_gives_the_date_the_figures_stand_at(html: str, pdf_reader):
-    # The delivery dates neither the report nor its board meeting: the cover gives the
-    # period's last day, the day the figures stand at.
-    assert '<p class="date">Tilanne 31.3.2023</p>' in html
-    assert "Tilanne 31.3.2023" in plain(pdf_reader.pages[0].extract_text())
+def _without_sections(data, *sections: str):
+    """The report's data without the delivery's narratives of these sections."""
+    parts = tuple(
+        replace(part, narratives={k: v for k, v in part.narratives.items() if k[1] not in sections})
+        for part in data.parts
+    )
+    return replace(data, parts=parts)
+
+
+def test_the_cover_gives_the_report_date_the_delivery_gives(
+    embedded_run: PipelineRun, html: str, pdf_reader
+):
+    # The seed's narratives date the report as the original's cover does (28.04.2023).
+    assert '<p class="date">28.04.2023</p>' in html
+    assert "28.04.2023" in plain(pdf_reader.pages[0].extract_text())
+    # A delivery that dates no report: the cover gives the day the figures stand at.
+    undated = _html_only(_without_sections(load_report(embedded_run.published), "report_date"))
+    assert '<p class="date">Tilanne 31.3.2023</p>' in undated
 
 
 def test_the_cover_names_the_units_as_the_delivery_does(
@@ -1065,15 +1078,24 @@ def test_the_cover_names_the_units_as_the_delivery_does(
         "and p.org_code = u.parent_org_code where u.org_code = ?",
         [department],
     )
+    (printed,) = marts(
+        "select paragraph_text from marts.fct_narratives "
+        "where org_code = ? and narrative_section = 'cover_name'",
+        [department],
+    )
     cover = html[html.index('<section class="page cover">') :].split("</section>")[0]
     names = re.findall(r"<p>([^<]*)</p>", cover)
-    assert names == [unit["org_name_fi"].upper(), unit["parent_name"].upper()]
-    # Another name in the organisation extract is the name on the cover: nothing is made up.
-    data = load_report(embedded_run.published)
+    # As the original's cover: the name the delivery prints there, then the board's.
+    assert names == [printed["paragraph_text"].upper(), unit["parent_name"].upper()]
+    assert names == ["HYVINVOINTITOIMIALA", "HYVINVOINTILAUTAKUNTA"]
+    # Without a cover name, the organisation extract's name: nothing is made up.
+    data = _without_sections(load_report(embedded_run.published), "cover_name")
+    plain_cover = _html_only(data)
+    assert f"<p>{unit['org_name_fi'].upper()}</p><p>HYVINVOINTILAUTAKUNTA</p>" in plain_cover
     (part,) = data.parts
-    renamed = replace(part, unit=replace(part.unit, name="Hyvinvointitoimiala"))
+    renamed = replace(part, unit=replace(part.unit, name="Hyvinvoinnin toimiala"))
     other = _html_only(replace(data, parts=(renamed,)))
-    assert "<p>HYVINVOINTITOIMIALA</p><p>HYVINVOINTILAUTAKUNTA</p>" in other
+    assert "<p>HYVINVOINNIN TOIMIALA</p><p>HYVINVOINTILAUTAKUNTA</p>" in other
 
 
 def test_the_board_reads_no_words_of_the_systems_internals(parsed: ReportParser, pdf_text):

@@ -8,6 +8,7 @@ raw table layout in DuckDB and for the user documentation
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -397,6 +398,26 @@ def _unit_matches_measure(row: dict[str, Any], period: ReportingPeriod) -> list[
     if not is_pct and row["unit"] == "%":
         return [("unit", f"'%' for measure {row['measure']}; expected 1 or 1000 (euros)")]
     return []
+
+
+_REPORT_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+
+
+def _report_date(row: dict[str, Any], period: ReportingPeriod) -> list[tuple[str, str]]:
+    """The report's date (narratives section report_date) is a real day, d.m.yyyy."""
+    if row["section"] != "report_date":
+        return []
+    text = (row["text"] or "").strip()
+    match = _REPORT_DATE.fullmatch(text)
+    try:
+        if match:
+            dt.date(int(match[3]), int(match[2]), int(match[1]))
+            return []
+    except ValueError:
+        pass
+    return [
+        ("text", f"{text!r} is not a date; expected the report's date as d.m.yyyy, e.g. 28.4.2023")
+    ]
 
 
 def _target_or_observation(row: dict[str, Any], period: ReportingPeriod) -> list[tuple[str, str]]:
@@ -1021,7 +1042,9 @@ _register(
             Column(
                 "section",
                 "enum",
-                "Which text.",
+                "Which text; on the report's cover: `cover_name`, the scope's name as the "
+                "cover prints it (e.g. Hyvinvointitoimiala), and `report_date`, the "
+                "report's date (d.m.yyyy).",
                 "budget_assessment",
                 allowed=(
                     "activity_description",
@@ -1029,6 +1052,8 @@ _register(
                     "binding_level",
                     "budget_assessment",
                     "goals_intro",
+                    "cover_name",
+                    "report_date",
                 ),
             ),
             Column("seq", "integer", "Paragraph number within the section.", "1"),
@@ -1040,7 +1065,7 @@ _register(
             ),
         ),
         key=("fiscal_year", "period", "org_code", "section", "seq"),
-        row_checks=(_same_period,),
+        row_checks=(_same_period, _report_date),
         references=(Reference("org_code", ANY_UNIT, within_scope=True),),
         required=False,
     )

@@ -808,6 +808,17 @@ def _summary(data: ReportData, summary: MunicipalitySummary) -> list[Block]:
     return blocks
 
 
+def _cover_date(period: Period, data: ReportData) -> str:
+    """The report's date as the delivery gives it (narratives: report_date, one per
+    scope: the first part's); without one, the day the figures stand at, the period's
+    last."""
+    for part in data.parts:
+        dated = part.paragraphs(part.unit.org_code, "report_date")
+        if dated:
+            return dated[0].strip()
+    return f"Tilanne {period.last_day_label}"
+
+
 def build_document(data: ReportData) -> list[Block]:
     """The whole report, cover first: one scope's part (a department's interim report, a
     board's or the municipality's own), or a municipality's summary followed by each
@@ -818,12 +829,13 @@ def build_document(data: ReportData) -> list[Block]:
         cover_lines += [data.municipality.name.upper(), "TOIMIALOJEN YHTEENVETO"]
     else:
         for part in data.parts:
-            cover_lines.append(part.unit.name.upper())
+            # The scope's name as the cover prints it, where the delivery gives it
+            # (narratives: cover_name), else the organisation's name for the unit.
+            printed = part.paragraphs(part.unit.org_code, "cover_name")
+            cover_lines.append((printed[0] if printed else part.unit.name).upper())
             if part.parent:
                 cover_lines.append(part.parent.name.upper())
-    # The report's date: the delivery carries none (no extract dates the report or its
-    # board meeting), so the cover gives the day the figures stand at, the period's last.
-    cover = Cover(report_title(period), tuple(cover_lines), f"Tilanne {period.last_day_label}")
+    cover = Cover(report_title(period), tuple(cover_lines), _cover_date(period, data))
     blocks: list[Block] = [cover]
     if data.summary is not None:
         blocks += _summary(data, data.summary)
