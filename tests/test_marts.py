@@ -258,6 +258,23 @@ def test_every_bi_view_and_column_carries_its_description(embedded_run: Pipeline
     assert "Toteutumisprosentti" in comments[("talousarvion_toteutuma", "TOT-%")]
 
 
+def test_bi_users_meet_the_bi_views_and_the_marts_first(warehouse: duckdb.DuckDBPyConnection):
+    # BI tools list a file's schemas alphabetically; `main` is DuckDB's own, empty.
+    schemas = [
+        name
+        for (name,) in warehouse.execute(
+            "select schema_name from duckdb_schemas() "
+            "where database_name = current_database() order by schema_name"
+        ).fetchall()
+    ]
+    assert schemas == ["bi", "main", "marts", "raw", "reference", "staging", "work"]
+    empty = warehouse.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'main' "
+        "and database_name = current_database()"
+    ).fetchone()[0]
+    assert empty == 0
+
+
 def test_the_budget_view_names_units_lines_and_measures_as_the_report_does(
     warehouse: duckdb.DuckDBPyConnection,
 ):

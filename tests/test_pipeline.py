@@ -170,6 +170,10 @@ def test_models_changed_since_publication_rebuild_everything(embedded_run: Pipel
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["inputs"]["models"] = "built by other models"
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    # ... which kept their working tables in schema `intermediate` (now `work`).
+    with duckdb.connect(str(published)) as con:
+        con.execute("create schema intermediate")
+        con.execute("create table intermediate.int_old as select 1 as x")
     marts_before, raw_before = _marts(published), _raw_content(published)
     generation = os.readlink(published.parent / "current")
     run = run_pipeline(DEFAULT_DELIVERY_DIR, published, "--verbose")
@@ -184,6 +188,9 @@ def test_models_changed_since_publication_rebuild_everything(embedded_run: Pipel
     assert os.readlink(published.parent / "current") != generation  # published again
     assert _raw_content(published) == raw_before
     assert _marts(published) == marts_before
+    with duckdb.connect(str(published), read_only=True) as con:
+        schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+    assert "intermediate" not in schemas and "work" in schemas  # dropped by the build
     # The new generation records the models it was built by: the next run is a no-op.
     again = run_pipeline(DEFAULT_DELIVERY_DIR, published)
     assert again.result is None and "Unchanged:" in again.output, again.output
