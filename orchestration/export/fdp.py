@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import calendar
 import csv
-import hashlib
 import json
 import os
 import re
@@ -39,7 +38,9 @@ from typing import Any
 import duckdb
 
 from orchestration.export.fdp_model import validate_package, validator_version
+from orchestration.ingest.contracts import sql_literal
 from orchestration.ingest.periods import ReportingPeriod
+from orchestration.warehouse.publish import fsync_dir, read_generation, sha256_of
 
 FORMAT = "fdp"
 DESCRIPTOR = "datapackage.json"
@@ -748,22 +749,6 @@ def _write_csv(path: Path, columns: Sequence[Column], rows: Iterable[dict[str, A
         os.fsync(out.fileno())
 
 
-def _digest(path: Path) -> tuple[int, str]:
-    sha = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            sha.update(chunk)
-    return path.stat().st_size, sha.hexdigest()
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_package(folder: Path, marts: _Marts, generation: dict[str, Any] | None) -> dict:
     descriptor = _descriptor(marts, generation)
     tables = {
@@ -779,16 +764,15 @@ def _write_package(folder: Path, marts: _Marts, generation: dict[str, Any] | Non
     for resource in descriptor["resources"]:
         path = folder / resource["path"]
         _write_csv(path, columns[resource["name"]], tables[resource["name"]])
-        size, sha256 = _digest(path)
-        resource["bytes"] = size
-        resource["hash"] = f"sha256:{sha256}"
+        resource["bytes"] = path.stat().st_size
+        resource["hash"] = f"sha256:{sha256_of(path)}"
     text = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
     with (folder / DESCRIPTOR).open("w", encoding="utf-8") as out:
         out.write(text)
         out.flush()
         os.fsync(out.fileno())
-    _fsync_dir(folder / DATA_DIR)
-    _fsync_dir(folder)
+    fsync_dir(folder / DATA_DIR)
+    fsync_dir(folder)
     return descriptor
 
 
@@ -799,7 +783,6 @@ def _reconcile_sql(csv_path: Path) -> str:
     types = {c.name: "VARCHAR" for c in _budget_line_columns({})}
     types |= {m: "DECIMAL(18,2)" for m in MEASURES}
     columns = ", ".join(f"'{name}': '{kind}'" for name, kind in types.items())
-    path = str(csv_path).replace("'", "''")
 
     def expected(m: str) -> str:
         if not m.endswith("_external"):
@@ -844,7 +827,7 @@ def _reconcile_sql(csv_path: Path) -> str:
             where r.parent_code is not null
         ),
         leaves as (
-            select * from read_csv('{path}', header = true, auto_detect = false,
+            select * from read_csv({sql_literal(str(csv_path))}, header = true, auto_detect = false,
                 columns = {{{columns}}})
         ),
         rolled as (
@@ -961,28 +944,26 @@ def _move_into_place(staged: Path, out: Path) -> None:
         if old:
             os.rename(old, out)
         raise
-    _fsync_dir(out.parent)
+    fsync_dir(out.parent)
     if old:
         shutil.rmtree(old, ignore_errors=True)
 
 
 def _generation(database: Path) -> dict[str, Any] | None:
     """The publication the file belongs to (generations/<id>/generation.json)."""
-    manifest = database.parent / "generation.json"
-    try:
-        published = json.loads(manifest.read_text(encoding="utf-8")).get("published_at", "")
-    except (OSError, ValueError):
+    generation = read_generation(database.parent)
+    if not generation.manifest:
         return None
     created = None
-    if published:
+    if generation.published_at:
         from datetime import datetime
 
         try:
-            moment = datetime.fromisoformat(published)
+            moment = datetime.fromisoformat(generation.published_at)
             created = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
         except ValueError:
             created = None
-    return {"id": database.parent.name, "created": created}
+    return {"id": generation.id, "created": created}
 
 
 def export_fdp(

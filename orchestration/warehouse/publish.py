@@ -371,7 +371,7 @@ def _adopt_single_file(layout: Layout) -> list[str]:
     _write_manifest(partial, layout.name, run_id="", base=None, periods=[], loads=[])
     _fsync_tree(partial)
     os.rename(partial, generation)
-    _fsync_dir(layout.generations_dir)
+    fsync_dir(layout.generations_dir)
     _switch(layout, generation)
     _ensure_links(layout)
     notes.append(
@@ -722,8 +722,8 @@ def publish(layout: Layout, run_id: str, keep: int | None = None) -> Generation:
     generation_path = layout.generations_dir / f"{_stamp()}-{run_id[:8] or 'run'}"
     layout.generations_dir.mkdir(parents=True, exist_ok=True)
     os.rename(staging, generation_path)
-    _fsync_dir(layout.generations_dir)
-    _fsync_dir(staging.parent)
+    fsync_dir(layout.generations_dir)
+    fsync_dir(staging.parent)
     _switch(layout, generation_path)
     _ensure_links(layout)
     # Published: the run's work is done. Its dbt artefacts (compiled SQL, run results,
@@ -787,7 +787,7 @@ def _switch(layout: Layout, generation: Path) -> None:
     tmp.unlink(missing_ok=True)
     os.symlink(relative, tmp)
     os.replace(tmp, layout.current_link)
-    _fsync_dir(layout.root)
+    fsync_dir(layout.root)
 
 
 def _ensure_links(layout: Layout) -> None:
@@ -802,7 +802,7 @@ def _ensure_links(layout: Layout) -> None:
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)  # copied into the adopted generation by _adopt_single_file
         os.replace(tmp, path)
-    _fsync_dir(layout.root)
+    fsync_dir(layout.root)
 
 
 def keep_generations() -> int:
@@ -884,10 +884,11 @@ def _fsync_tree(folder: Path) -> None:
             finally:
                 os.close(fd)
     for path in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
-        _fsync_dir(path)
+        fsync_dir(path)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (renames, new files) durable."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
