@@ -5,31 +5,21 @@
     the unit is one of its own period's tree of its municipality.
 -#}
 {%- set joins = [] -%}
-{%- if execute -%}
-    {%- set models = {} -%}
-    {%- for node in graph.nodes.values() if node.resource_type in ('model', 'seed') -%}
-        {%- do models.update({node.name: node.schema ~ '.' ~ (node.alias or node.name)}) -%}
+{%- for rules in marts_column_rules() -%}
+    {%- for column, target in (rules.arguments.get('related') or {}).items() | sort -%}
+        {%- do joins.append([
+            rules.relation, column, relation_named(target['to']), target['field'],
+            'related', rules.test
+        ]) -%}
     {%- endfor -%}
-    {%- for node in graph.nodes.values()
-        if node.resource_type == 'test'
-        and (node.test_metadata or {}).get('name') == 'column_rules' -%}
-        {%- set child = graph.nodes[node.attached_node] -%}
-        {%- set arguments = node.test_metadata.kwargs if child.schema == 'marts' else {} -%}
-        {%- for column, target in (arguments.get('related') or {}).items() | sort -%}
-            {%- do joins.append([
-                models[child.name], column, models[target['to']], target['field'],
-                'related', node.name
-            ]) -%}
-        {%- endfor -%}
-        {%- for column, tree in (arguments.get('in_period_tree') or {}).items() | sort -%}
-            {%- do joins.append([
-                models[child.name], 'reporting_period, municipality_code, ' ~ column,
-                models[tree], 'reporting_period, municipality_code, org_code',
-                'in_period_tree', node.name
-            ]) -%}
-        {%- endfor -%}
+    {%- for column, tree in (rules.arguments.get('in_period_tree') or {}).items() | sort -%}
+        {%- do joins.append([
+            rules.relation, 'reporting_period, municipality_code, ' ~ column,
+            relation_named(tree), 'reporting_period, municipality_code, org_code',
+            'in_period_tree', rules.test
+        ]) -%}
     {%- endfor -%}
-{%- endif -%}
+{%- endfor %}
 
 select
     from_table,

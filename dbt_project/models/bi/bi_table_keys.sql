@@ -3,20 +3,9 @@
     tests check them in every run (unique and not null), read from the project's graph.
 -#}
 {%- set keys = [] -%}
-{%- if execute -%}
-    {%- for node in graph.nodes.values()
-        if node.resource_type == 'test'
-        and (node.test_metadata or {}).get('name') == 'column_rules'
-        and node.test_metadata.kwargs.get('unique_key')
-        and graph.nodes[node.attached_node].schema == 'marts' -%}
-        {%- set model = graph.nodes[node.attached_node] -%}
-        {%- do keys.append([
-            model.schema ~ '.' ~ (model.alias or model.name),
-            node.test_metadata.kwargs['unique_key'] | join(', '),
-            node.name
-        ]) -%}
-    {%- endfor -%}
-{%- endif -%}
+{%- for rules in marts_column_rules() if rules.arguments.get('unique_key') -%}
+    {%- do keys.append([rules.relation, rules.arguments['unique_key'] | join(', '), rules.test]) -%}
+{%- endfor %}
 
 select
     table_name,
