@@ -57,8 +57,8 @@ def test_the_dbt_unit_tests_pass_and_catch_a_broken_measure(
             shutil.copyfile(state, tmp_path / run / "target" / state.name)
     passing = _unit_tests(DBT_PROJECT_DIR, warehouse, tmp_path / "passing")
     assert passing.returncode == 0, passing.stdout[-3000:]
-    # The 9 unit tests and the on-run-start hook (dbt_project.yml), which dbt counts too.
-    assert "PASS=10 WARN=0 ERROR=0" in passing.stdout
+    # The 9 unit tests and the two on-run-start hooks (dbt_project.yml), which dbt counts too.
+    assert "PASS=11 WARN=0 ERROR=0" in passing.stdout
 
     # Round realised % in exact decimals instead of the report's floating point: the unit
     # test of the report's 2 030 / 4 000 = 50,7 % must fail, the others still pass.
@@ -76,5 +76,5 @@ def test_the_dbt_unit_tests_pass_and_catch_a_broken_measure(
     macro.write_text(broken)
     failing = _unit_tests(project, warehouse, tmp_path / "failing")
     assert failing.returncode == 1
-    assert "PASS=9 WARN=0 ERROR=1" in failing.stdout
+    assert "PASS=10 WARN=0 ERROR=1" in failing.stdout
     assert "fct_budget_vs_actual_realised_pct_rounds_as_the_report" in failing.stdout

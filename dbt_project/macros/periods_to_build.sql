@@ -44,3 +44,37 @@
     {%- endfor -%}
     {{ return(column ~ ' in (' ~ quoted | join(', ') ~ ')') }}
 {% endmacro %}
+
+
+{#-
+    How an incremental model replaces the periods it rebuilds. DuckDB deletes the rows of
+    each rebuilt period (unique_key reporting_period) and inserts the new ones; Spark's
+    Parquet tables have neither DELETE nor MERGE (those need Delta, Iceberg or Hudi), so
+    there the table is partitioned by period and a run overwrites the partitions of the
+    periods it rebuilds (dynamic partition overwrite), leaving the others as they are.
+-#}
+{% macro period_replace_strategy() %}
+    {{ return(adapter.dispatch('period_replace_strategy')()) }}
+{% endmacro %}
+
+{% macro default__period_replace_strategy() %}
+    {{ return('delete+insert') }}
+{% endmacro %}
+
+{% macro spark__period_replace_strategy() %}
+    {{ return('insert_overwrite') }}
+{% endmacro %}
+
+
+{#- The column an incremental model's table is partitioned by, where the strategy needs one. -#}
+{% macro period_partitioning() %}
+    {{ return(adapter.dispatch('period_partitioning')()) }}
+{% endmacro %}
+
+{% macro default__period_partitioning() %}
+    {{ return(none) }}
+{% endmacro %}
+
+{% macro spark__period_partitioning() %}
+    {{ return('reporting_period') }}
+{% endmacro %}

@@ -37,3 +37,7 @@
 {% macro duckdb__type_double() -%}
     {{ return('double') }}
 {%- endmacro %}
+
+{% macro spark__type_double() -%}
+    {{ return('double') }}
+{%- endmacro %}

@@ -21,25 +21,25 @@ units as (
 )
 
 select
-    projects.reporting_period as "Raportointikausi",
-    periods.label_fi as "Kausi",
-    periods.fiscal_year as "Vuosi",
-    units.municipality_name_fi as "Kunta",
-    scopes.org_name_fi as "Toimiala",
-    units.org_name_fi as "Yksikkö",
-    projects.project_name as "Hanke",
-    projects.project_description as "Hankkeen kuvaus",
-    projects.status_text as "Tilanne",
-    projects.prior_year_actual as "TP ed. vuosi",
-    projects.budget as "TA + muutokset",
-    projects.actual as "TOT",
-    projects.remaining as "Jäljellä",
-    projects.realised_pct as "TOT-%",
-    projects.municipality_code as "Kuntakoodi",
-    projects.scope_code as "Toimialakoodi",
-    projects.org_code as "Yksikkökoodi",
-    projects.project_code as "Hankekoodi",
-    projects.line_code as "Rivikoodi"
+    projects.reporting_period as {{ adapter.quote('Raportointikausi') }},
+    periods.label_fi as {{ adapter.quote('Kausi') }},
+    periods.fiscal_year as {{ adapter.quote('Vuosi') }},
+    units.municipality_name_fi as {{ adapter.quote('Kunta') }},
+    scopes.org_name_fi as {{ adapter.quote('Toimiala') }},
+    units.org_name_fi as {{ adapter.quote('Yksikkö') }},
+    projects.project_name as {{ adapter.quote('Hanke') }},
+    projects.project_description as {{ adapter.quote('Hankkeen kuvaus') }},
+    projects.status_text as {{ adapter.quote('Tilanne') }},
+    projects.prior_year_actual as {{ adapter.quote('TP ed. vuosi') }},
+    projects.budget as {{ adapter.quote('TA + muutokset') }},
+    projects.actual as {{ adapter.quote('TOT') }},
+    projects.remaining as {{ adapter.quote('Jäljellä') }},
+    projects.realised_pct as {{ adapter.quote('TOT-%') }},
+    projects.municipality_code as {{ adapter.quote('Kuntakoodi') }},
+    projects.scope_code as {{ adapter.quote('Toimialakoodi') }},
+    projects.org_code as {{ adapter.quote('Yksikkökoodi') }},
+    projects.project_code as {{ adapter.quote('Hankekoodi') }},
+    projects.line_code as {{ adapter.quote('Rivikoodi') }}
 from projects
 inner join periods
     on periods.reporting_period = projects.reporting_period

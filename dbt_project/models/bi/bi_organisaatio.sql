@@ -8,20 +8,20 @@ units as (
 )
 
 select
-    units.reporting_period as "Raportointikausi",
-    units.municipality_name_fi as "Kunta",
-    units.org_name_fi as "Yksikkö",
-    units.short_name as "Lyhenne",
-    {{ org_level_fi('units.org_level') }} as "Organisaatiotaso",
-    parents.org_name_fi as "Ylempi yksikkö",
-    scopes.org_name_fi as "Toimiala",
-    units.level_depth as "Taso",
-    units.is_booking_unit as "Kirjausyksikkö",
-    units.is_latest as "Uusin organisaatio",
-    units.municipality_code as "Kuntakoodi",
-    units.org_code as "Yksikkökoodi",
-    units.parent_org_code as "Ylemmän yksikön koodi",
-    units.scope_code as "Toimialakoodi"
+    units.reporting_period as {{ adapter.quote('Raportointikausi') }},
+    units.municipality_name_fi as {{ adapter.quote('Kunta') }},
+    units.org_name_fi as {{ adapter.quote('Yksikkö') }},
+    units.short_name as {{ adapter.quote('Lyhenne') }},
+    {{ org_level_fi('units.org_level') }} as {{ adapter.quote('Organisaatiotaso') }},
+    parents.org_name_fi as {{ adapter.quote('Ylempi yksikkö') }},
+    scopes.org_name_fi as {{ adapter.quote('Toimiala') }},
+    units.level_depth as {{ adapter.quote('Taso') }},
+    units.is_booking_unit as {{ adapter.quote('Kirjausyksikkö') }},
+    units.is_latest as {{ adapter.quote('Uusin organisaatio') }},
+    units.municipality_code as {{ adapter.quote('Kuntakoodi') }},
+    units.org_code as {{ adapter.quote('Yksikkökoodi') }},
+    units.parent_org_code as {{ adapter.quote('Ylemmän yksikön koodi') }},
+    units.scope_code as {{ adapter.quote('Toimialakoodi') }}
 from units
 left join units as parents
     on parents.reporting_period = units.reporting_period

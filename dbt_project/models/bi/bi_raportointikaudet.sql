@@ -8,10 +8,10 @@ periods as (
 )
 
 select
-    reporting_period as "Raportointikausi",
-    label_fi as "Kausi",
-    fiscal_year as "Vuosi",
-    reporting_month as "Kuukausi",
-    fiscal_quarter as "Vuosineljännes",
-    round(share_of_year_elapsed * 100, 1) as "Vuodesta kulunut %"
+    reporting_period as {{ adapter.quote('Raportointikausi') }},
+    label_fi as {{ adapter.quote('Kausi') }},
+    fiscal_year as {{ adapter.quote('Vuosi') }},
+    reporting_month as {{ adapter.quote('Kuukausi') }},
+    fiscal_quarter as {{ adapter.quote('Vuosineljännes') }},
+    round(share_of_year_elapsed * 100, 1) as {{ adapter.quote('Vuodesta kulunut %') }}
 from periods

@@ -20,30 +20,30 @@ units as (
 )
 
 select
-    goals.reporting_period as "Raportointikausi",
-    periods.label_fi as "Kausi",
-    periods.fiscal_year as "Vuosi",
-    scopes.municipality_name_fi as "Kunta",
-    scopes.org_name_fi as "Toimiala",
+    goals.reporting_period as {{ adapter.quote('Raportointikausi') }},
+    periods.label_fi as {{ adapter.quote('Kausi') }},
+    periods.fiscal_year as {{ adapter.quote('Vuosi') }},
+    scopes.municipality_name_fi as {{ adapter.quote('Kunta') }},
+    scopes.org_name_fi as {{ adapter.quote('Toimiala') }},
     case goals.goal_level
         when 'council' then 'valtuustotaso'
         when 'operating_plan' then 'käyttösuunnitelma'
-    end as "Tavoitetaso",
-    goals.strategic_goal as "Strateginen tavoite",
-    goals.strategic_focus as "Painopiste",
-    goals.goal_theme as "Teema",
-    goals.goal_text as "Tavoite",
-    goals.metric_and_target as "Mittari ja tavoitetaso",
-    goals.status_text as "Tilanne",
-    goals.status_fi as "Arvio",
-    goals.responsible as "Vastuu",
-    goals.targets as "Tavoitearvoja",
-    goals.targets_met as "Tavoitearvoja saavutettu",
-    goals.targets_not_met as "Tavoitearvoja ei saavutettu",
-    goals.municipality_code as "Kuntakoodi",
-    goals.scope_code as "Toimialakoodi",
-    goals.goal_id as "Tavoitteen tunnus",
-    goals.org_codes as "Yksikkökoodit"
+    end as {{ adapter.quote('Tavoitetaso') }},
+    goals.strategic_goal as {{ adapter.quote('Strateginen tavoite') }},
+    goals.strategic_focus as {{ adapter.quote('Painopiste') }},
+    goals.goal_theme as {{ adapter.quote('Teema') }},
+    goals.goal_text as {{ adapter.quote('Tavoite') }},
+    goals.metric_and_target as {{ adapter.quote('Mittari ja tavoitetaso') }},
+    goals.status_text as {{ adapter.quote('Tilanne') }},
+    goals.status_fi as {{ adapter.quote('Arvio') }},
+    goals.responsible as {{ adapter.quote('Vastuu') }},
+    goals.targets as {{ adapter.quote('Tavoitearvoja') }},
+    goals.targets_met as {{ adapter.quote('Tavoitearvoja saavutettu') }},
+    goals.targets_not_met as {{ adapter.quote('Tavoitearvoja ei saavutettu') }},
+    goals.municipality_code as {{ adapter.quote('Kuntakoodi') }},
+    goals.scope_code as {{ adapter.quote('Toimialakoodi') }},
+    goals.goal_id as {{ adapter.quote('Tavoitteen tunnus') }},
+    goals.org_codes as {{ adapter.quote('Yksikkökoodit') }}
 from goals
 inner join periods
     on periods.reporting_period = goals.reporting_period

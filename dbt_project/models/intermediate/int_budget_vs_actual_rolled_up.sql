@@ -1,7 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=period_replace_strategy(),
+        partition_by=period_partitioning(),
         unique_key='reporting_period',
         on_schema_change='append_new_columns',
     )

@@ -132,41 +132,49 @@ income_and_expenses as (
         budget_vs_actual.reporting_period,
         budget_vs_actual.municipality_code,
         budget_vs_actual.org_code,
-        sum(
-            case
-                when
-                    budget_vs_actual.line_code = 'toimintatuotot'
-                    and bound_units.bound_items = 'external'
-                    then budget_vs_actual.budget_external
-                when budget_vs_actual.line_code = 'toimintatuotot' then budget_vs_actual.budget
-            end
+        cast(
+            sum(
+                case
+                    when
+                        budget_vs_actual.line_code = 'toimintatuotot'
+                        and bound_units.bound_items = 'external'
+                        then budget_vs_actual.budget_external
+                    when budget_vs_actual.line_code = 'toimintatuotot' then budget_vs_actual.budget
+                end
+            ) as {{ type_decimal(38, 2) }}
         ) as budget_income,
-        sum(
-            case
-                when
-                    budget_vs_actual.line_code = 'toimintatuotot'
-                    and bound_units.bound_items = 'external'
-                    then budget_vs_actual.actual_external
-                when budget_vs_actual.line_code = 'toimintatuotot' then budget_vs_actual.actual
-            end
+        cast(
+            sum(
+                case
+                    when
+                        budget_vs_actual.line_code = 'toimintatuotot'
+                        and bound_units.bound_items = 'external'
+                        then budget_vs_actual.actual_external
+                    when budget_vs_actual.line_code = 'toimintatuotot' then budget_vs_actual.actual
+                end
+            ) as {{ type_decimal(38, 2) }}
         ) as actual_income,
-        sum(
-            case
-                when
-                    budget_vs_actual.line_code = 'toimintakulut'
-                    and bound_units.bound_items = 'external'
-                    then budget_vs_actual.budget_external
-                when budget_vs_actual.line_code = 'toimintakulut' then budget_vs_actual.budget
-            end
+        cast(
+            sum(
+                case
+                    when
+                        budget_vs_actual.line_code = 'toimintakulut'
+                        and bound_units.bound_items = 'external'
+                        then budget_vs_actual.budget_external
+                    when budget_vs_actual.line_code = 'toimintakulut' then budget_vs_actual.budget
+                end
+            ) as {{ type_decimal(38, 2) }}
         ) as budget_expenses,
-        sum(
-            case
-                when
-                    budget_vs_actual.line_code = 'toimintakulut'
-                    and bound_units.bound_items = 'external'
-                    then budget_vs_actual.actual_external
-                when budget_vs_actual.line_code = 'toimintakulut' then budget_vs_actual.actual
-            end
+        cast(
+            sum(
+                case
+                    when
+                        budget_vs_actual.line_code = 'toimintakulut'
+                        and bound_units.bound_items = 'external'
+                        then budget_vs_actual.actual_external
+                    when budget_vs_actual.line_code = 'toimintakulut' then budget_vs_actual.actual
+                end
+            ) as {{ type_decimal(38, 2) }}
         ) as actual_expenses
     from budget_vs_actual
     inner join bound_units

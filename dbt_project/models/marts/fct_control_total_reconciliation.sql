@@ -1,7 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=period_replace_strategy(),
+        partition_by=period_partitioning(),
         unique_key='reporting_period',
         on_schema_change='append_new_columns',
     )
@@ -80,9 +81,8 @@ matched as (
             when printed.printed_unit = '%'
                 then
                     cast(
-                        round(
-                            computed.computed_ratio, printed.printed_decimals
-                        ) as {{ amount_type() }}
+                        {{ round_to_digits('computed.computed_ratio', 'printed.printed_decimals') }}
+                        as {{ amount_type() }}
                     )
             else computed.computed_value
         end as computed_value,
@@ -108,7 +108,10 @@ matched as (
             -- is (n + 1) * u / 2 when the figure is printed in the unit it was booked in.
             else
                 computed.rounding_tolerance
-                + greatest(printed.rounding_unit - computed.reported_unit, 0) / 2
+                + cast(
+                    greatest(printed.rounding_unit - computed.reported_unit, 0)
+                    as {{ type_double() }}
+                ) / 2
         end as tolerance,
         signatures.period_signature
     from printed

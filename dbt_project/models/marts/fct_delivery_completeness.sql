@@ -133,12 +133,19 @@ counted as (
         rollup_org_code as org_code,
         cast(count(*) as {{ dbt.type_int() }}) as expected_scopes,
         cast(sum(is_delivered) as {{ dbt.type_int() }}) as delivered_scopes,
-        {{ dbt.listagg(
-            "case when is_delivered = 0 then scope_code end", "', '", "order by scope_code"
-        ) }} as missing_scope_codes,
-        {{ dbt.listagg(
-            "case when is_delivered = 1 then scope_code end", "', '", "order by scope_code"
-        ) }} as delivered_scope_codes
+        -- No codes to list: null on every engine (Spark's listagg gives '', DuckDB's null).
+        nullif(
+            {{ dbt.listagg(
+                "case when is_delivered = 0 then scope_code end", "', '", "order by scope_code"
+            ) }},
+            ''
+        ) as missing_scope_codes,
+        nullif(
+            {{ dbt.listagg(
+                "case when is_delivered = 1 then scope_code end", "', '", "order by scope_code"
+            ) }},
+            ''
+        ) as delivered_scope_codes
     from status
     group by reporting_period, municipality_code, rollup_org_code
 

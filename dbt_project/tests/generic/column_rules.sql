@@ -132,7 +132,7 @@ broken as (
 
     {%- for rule in rules %}
     select
-        '{{ rule | replace("'", "''") }}' as rule,
+        '{{ dbt.escape_single_quotes(rule) }}' as rule,
         broken_{{ loop.index }} as failing_rows
     from counts
     where broken_{{ loop.index }} > 0
