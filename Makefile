@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test setup manifest pdf-libraries browser postgres oldest-duckdb dev lint clean benchmark
+.PHONY: run test setup manifest pdf-libraries browser postgres oldest-duckdb spark java dev lint clean benchmark
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,7 +66,27 @@ $(OLDEST_DUCKDB_VENV)/bin/.installed:
 	$(OLDEST_DUCKDB_VENV)/bin/python -m pip install --quiet --disable-pip-version-check duckdb==$(OLDEST_DUCKDB)
 	@touch $@
 
-test: setup browser oldest-duckdb postgres
+# The dbt project on Apache Spark (`warehouse spark-build`, tests/test_spark.py): dbt with
+# dbt-spark and PySpark in an environment of their own (the main one stays as it is: Great
+# Expectations imports PySpark wherever it is installed), and a headless Java runtime
+# (Debian's openjdk-17-jre-headless) when there is none. Not part of `make run`.
+SPARK_VENV ?= .venv-spark
+SPARK_PACKAGES := 'dbt-core==1.11.16' 'dbt-spark[session]==1.11.0' 'pyspark==4.3.0'
+spark: $(SPARK_VENV)/bin/.installed java
+$(SPARK_VENV)/bin/.installed: constraints.txt
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt $(SPARK_PACKAGES)
+	@touch $@
+
+java:
+	@command -v java >/dev/null 2>&1 || [ -x "$$JAVA_HOME/bin/java" ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else \
+	    echo "the Spark build needs a Java runtime (17 or newer): sudo apt-get install openjdk-17-jre-headless"; exit 1; \
+	  fi; }
+
+test: setup browser oldest-duckdb postgres spark
 	$(BIN)/python -m pytest
 
 # The Dagster UI: the asset graph with its checks, the inbox sensor and the schedule.
@@ -87,4 +107,4 @@ lint: setup
 	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests
 
 clean:
-	rm -rf $(VENV) $(OLDEST_DUCKDB_VENV) warehouse .dagster_home dbt_project/target dbt_project/logs
+	rm -rf $(VENV) $(OLDEST_DUCKDB_VENV) $(SPARK_VENV) warehouse .dagster_home dbt_project/target dbt_project/logs

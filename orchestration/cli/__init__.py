@@ -9,6 +9,8 @@
     warehouse report [--period YYYY-MM] [--out DIR]
     warehouse export fdp [--period YYYY-MM] [--out DIR]
                                    (the period as an open Fiscal Data Package)
+    warehouse spark-build [--out DIR] [--full-refresh] [--compare] [--export-only]
+                                   (the dbt project on Apache Spark; needs `make spark`)
     warehouse contracts            (prints the extract contracts as Markdown)
     warehouse profile check EXPORT [--profile P] [--period YYYY-MM]
                                    (how a source profile reads an export; loads nothing)
@@ -36,16 +38,38 @@ from orchestration.cli import (
     report,
     rollback,
     run,
+    spark,
     status,
     validate,
 )
 from orchestration.cli.common import EXIT_USAGE, NUMBER_FORMATS, NUMBERS_VARIABLE
 
-COMMANDS = (run, validate, status, rollback, dev_database, contracts, report, export, profile)
+COMMANDS = (
+    run,
+    validate,
+    status,
+    rollback,
+    dev_database,
+    contracts,
+    report,
+    export,
+    profile,
+    spark,
+)
 
 
 # What an operator reports with a problem: the project's version and the engines it runs.
-ENGINES = ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations")
+ENGINES = (
+    "dagster",
+    "dagster-dbt",
+    "dbt-core",
+    "dbt-duckdb",
+    "duckdb",
+    "great-expectations",
+    # The Spark build's (`make spark`): "not installed" where it was not set up.
+    "dbt-spark",
+    "pyspark",
+)
 
 
 def version_text() -> str:
