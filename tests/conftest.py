@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the definitions load only once the session's dbt manifest i
 # longest lets the two workers finish together instead of one idling while the other
 # runs a long module it was given last.
 LONGEST_MODULES = (
+    "test_spark.py",  # two dbt builds on local Spark and three pipeline runs (4-5 minutes)
     "test_account_ledger.py",
     "test_report_formats.py",
     "test_faults_kill.py",
