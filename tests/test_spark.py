@@ -186,7 +186,10 @@ def test_a_second_quarter_builds_incrementally_on_spark_and_equals_one_build(
     target = second.spark_dir / "dbt-target"
     for model in INCREMENTAL_MODELS:
         compiled = next((target / "compiled").rglob(f"{model}.sql")).read_text(encoding="utf-8")
-        assert "reporting_period in ('2023-06')" in compiled, model
+        # The account-level ledger's table is empty (the embedded data is by report line):
+        # it holds no period's signature, so both periods are built, into no rows.
+        built = "'2023-03', '2023-06'" if model == "int_ledger_accounts_aggregated" else "'2023-06'"
+        assert f"reporting_period in ({built})" in compiled, model
         run = next((target / "run").rglob(f"{model}.sql")).read_text(encoding="utf-8")
         assert f"insert overwrite table work.{model}" in run or (
             f"insert overwrite table marts.{model}" in run
