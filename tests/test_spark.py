@@ -22,6 +22,7 @@ from orchestration.export.spark import (
     MartDifference,
     SparkBuild,
     build,
+    last_build,
     mart_differences,
     missing_requirements,
     spark_table_files,
@@ -62,25 +63,6 @@ def _period_files(tables_dir: Path, period: str) -> dict[str, dict[str, int]]:
     return files
 
 
-def _built(spark_dir: Path) -> SparkBuild | None:
-    """The build the CLI ran in spark_dir, read back from its dbt run results."""
-    results_file = spark_dir / "dbt-target" / "run_results.json"
-    if not results_file.exists():
-        return None
-    results = json.loads(results_file.read_text(encoding="utf-8"))
-    statuses: dict[str, int] = {}
-    kinds: dict[str, int] = {}
-    for result in results["results"]:
-        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
-        kind = result["unique_id"].split(".")[0]
-        kinds[kind] = kinds.get(kind, 0) + 1
-    failures = [
-        r["unique_id"] for r in results["results"] if r["status"] not in ("success", "pass")
-    ]
-    log = spark_dir / "dbt-build.log"
-    return SparkBuild(spark_dir, {}, statuses, kinds, failures, results["elapsed_time"], log)
-
-
 @pytest.fixture(scope="module")
 def spark_runs(embedded_run: PipelineRun, tmp_path_factory: pytest.TempPathFactory) -> SparkRuns:
     """Two Spark builds into one Spark dir (its metastore keeps the tables between them):
@@ -95,7 +77,7 @@ def spark_runs(embedded_run: PipelineRun, tmp_path_factory: pytest.TempPathFacto
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
         mp.setenv("KUNTASEURANTA_WAREHOUSE", str(embedded_run.published))
         code = main(["spark-build", "--out", str(spark_dir), "--compare"])
-    first = _built(spark_dir)
+    first = last_build(spark_dir)
     tables = spark_dir / "spark-warehouse"
     first_differences = mart_differences(embedded_run.published, tables)
     q1_files = _period_files(tables, "2023-03")
@@ -251,6 +233,19 @@ def test_the_comparison_finds_a_changed_figure_a_missing_row_a_repeated_row_and_
     assert unequal["fct_forecasts"].problems == [
         "column fiscal_year: BIGINT on DuckDB, INTEGER on Spark"
     ]
+
+
+def test_a_spark_build_that_builds_nothing_is_an_error_with_what_dbt_said(
+    embedded_run: PipelineRun, tmp_path: Path
+):
+    from orchestration.export.spark import SparkBuildError
+
+    with pytest.raises(SparkBuildError) as refused:
+        build(embedded_run.published, tmp_path / "spark", target="no_such_target")
+    message = str(refused.value)
+    assert message.startswith("dbt build on Spark ended (2) before building anything; ")
+    assert "no_such_target" in message  # dbt's own words, from the end of its log
+    assert last_build(tmp_path / "spark") is None
 
 
 def test_the_spark_build_refuses_without_spark_or_a_warehouse(

@@ -25,7 +25,7 @@ import os
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -180,7 +180,7 @@ def build(
     raw_dir = spark_dir / RAW_FOLDER
     raw_rows = export_raw(Path(warehouse_file), raw_dir)
     dbt_target = spark_dir / "dbt-target"
-    log = spark_dir / "dbt-build.log"
+    log = spark_dir / "dbt-build.log"  # last_build reads it from there too
     command = [
         str(spark_environment() / "bin" / "dbt"),
         "build",
@@ -204,23 +204,38 @@ def build(
     if not tests:
         command += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
     env = {**os.environ, SPARK_DIR_VARIABLE: str(spark_dir)}
+    (dbt_target / "run_results.json").unlink(missing_ok=True)  # an earlier build's
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as out:
         completed = subprocess.run(
             command, cwd=DBT_PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     seconds = time.monotonic() - started
-    results_file = dbt_target / "run_results.json"
-    if not results_file.exists() or results_file.stat().st_mtime < time.time() - seconds - 1:
+    result = last_build(spark_dir, raw_rows, seconds)
+    if result is None:
         raise SparkBuildError(
             f"dbt build on Spark ended ({completed.returncode}) before building anything; "
             f"what it printed: {log}\n{_tail(log)}"
         )
-    results = json.loads(results_file.read_text(encoding="utf-8"))["results"]
+    if completed.returncode != 0 and not result.failures:
+        failure = f"dbt build ended with exit status {completed.returncode}; see {log}"
+        result = replace(result, failures=[failure])
+    return result
+
+
+def last_build(
+    spark_dir: Path, raw_rows: dict[str, int] | None = None, seconds: float | None = None
+) -> SparkBuild | None:
+    """The last dbt build in spark_dir, read from dbt's run results (None: there are
+    none); its time is dbt's own unless the caller timed it (seconds)."""
+    results_file = Path(spark_dir) / "dbt-target" / "run_results.json"
+    if not results_file.exists():
+        return None
+    run_results = json.loads(results_file.read_text(encoding="utf-8"))
     statuses: dict[str, int] = {}
     kinds: dict[str, int] = {}
     failures = []
-    for result in results:
+    for result in run_results["results"]:
         statuses[result["status"]] = statuses.get(result["status"], 0) + 1
         kind = result["unique_id"].split(".")[0]
         kinds[kind] = kinds.get(kind, 0) + 1
@@ -230,9 +245,9 @@ def build(
                 f"{result['unique_id']}: {result['status']}"
                 + (f": {message[-1].strip()}" if message else "")
             )
-    if completed.returncode != 0 and not failures:
-        failures.append(f"dbt build ended with exit status {completed.returncode}; see {log}")
-    return SparkBuild(spark_dir, raw_rows, statuses, kinds, failures, seconds, log)
+    elapsed = run_results["elapsed_time"] if seconds is None else seconds
+    log = Path(spark_dir) / "dbt-build.log"
+    return SparkBuild(Path(spark_dir), raw_rows or {}, statuses, kinds, failures, elapsed, log)
 
 
 def _tail(log: Path, lines: int = 15) -> str:
