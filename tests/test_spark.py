@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from decimal import Decimal
@@ -177,6 +178,18 @@ def test_a_second_quarter_builds_incrementally_on_spark_and_equals_one_build(
             f"insert overwrite table marts.{model}" in run
         ), model
         assert "partition (reporting_period)" in run, model
+    # Their pre-hook dropped the partitions of the periods they rebuild (so a period rebuilt
+    # into no rows keeps none), and of no other period.
+    log = (second.spark_dir / "logs" / "dbt.log").read_text(encoding="utf-8")
+    drops = dict(re.findall(r"alter table (\S+) drop if exists (.*\))", log))
+    q2 = "partition (reporting_period = '2023-06')"
+    assert drops == {
+        "marts.fct_budget_vs_actual": q2,
+        "marts.fct_control_total_reconciliation": q2,
+        "work.int_budget_vs_actual_rolled_up": q2,
+        # The empty account-level table rebuilds both periods (above).
+        "work.int_ledger_accounts_aggregated": f"partition (reporting_period = '2023-03'), {q2}",
+    }
     assert spark_runs.q1_files_after == spark_runs.q1_files
     assert all(spark_runs.q1_files.values())
     # Every column equals the DuckDB warehouse built from the same raw tables, and every

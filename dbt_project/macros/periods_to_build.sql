@@ -17,14 +17,15 @@
     )) }}
 {%- endmacro %}
 
-{% macro periods_to_build(column='reporting_period') %}
+{#- The periods an incremental model rebuilds in this run (none: all of them). -#}
+{% macro periods_to_rebuild() %}
     {%- if not execute or this is none or not is_incremental() -%}
-        {{ return('true') }}
+        {{ return(none) }}
     {%- endif -%}
     {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
     {%- if 'period_signature' not in existing -%}
         {#- A table built before signatures were kept: rebuild it whole, once. -#}
-        {{ return('true') }}
+        {{ return(none) }}
     {%- endif -%}
     {%- set query -%}
         select reporting_period
@@ -34,7 +35,14 @@
         )
         order by reporting_period
     {%- endset -%}
-    {%- set periods = run_query(query).columns[0].values() -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{% endmacro %}
+
+{% macro periods_to_build(column='reporting_period') %}
+    {%- set periods = periods_to_rebuild() -%}
+    {%- if periods is none -%}
+        {{ return('true') }}
+    {%- endif -%}
     {%- if periods | length == 0 -%}
         {{ return('false') }}
     {%- endif -%}
@@ -77,4 +85,32 @@
 
 {% macro spark__period_partitioning() %}
     {{ return('reporting_period') }}
+{% endmacro %}
+
+
+{#-
+    Before an incremental model rebuilds its periods (its pre-hook): on Spark, the
+    partitions of those periods are dropped first. An overwrite replaces only the
+    partitions it writes rows into, so a period whose rebuild has no rows (a ledger
+    restated at the other grain leaves the account-level table none) would otherwise
+    keep its old rows. On DuckDB delete+insert deletes them: nothing to do.
+-#}
+{% macro clear_periods_to_build() %}
+    {{ return(adapter.dispatch('clear_periods_to_build')()) }}
+{% endmacro %}
+
+{% macro default__clear_periods_to_build() %}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro spark__clear_periods_to_build() %}
+    {%- set periods = periods_to_rebuild() -%}
+    {%- if not periods -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set partitions = [] -%}
+    {%- for period in periods -%}
+        {%- do partitions.append("partition (reporting_period = '" ~ period ~ "')") -%}
+    {%- endfor -%}
+    {{ return('alter table ' ~ this ~ ' drop if exists ' ~ partitions | join(', ')) }}
 {% endmacro %}

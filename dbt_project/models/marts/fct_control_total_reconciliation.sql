@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy=period_replace_strategy(),
         partition_by=period_partitioning(),
+        pre_hook="{{ clear_periods_to_build() }}",
         unique_key='reporting_period',
         on_schema_change='append_new_columns',
     )
