@@ -9,6 +9,7 @@ DuckDB's), 1 refused or failed (what failed is printed), 2 usage error.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from orchestration.cli.common import EXIT_OK, EXIT_REFUSED, number, shown
@@ -51,8 +52,11 @@ def cmd_spark_build(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     print(f"Spark build of {shown(warehouse)} in {shown(spark_dir)} (dbt-spark, target spark):")
+    # The file the link points at now: the export and the comparison read one publication,
+    # whatever a run publishes meanwhile.
+    database = Path(os.path.realpath(warehouse))
     try:
-        result = build(warehouse, spark_dir, full_refresh=args.full_refresh)
+        result = build(database, spark_dir, full_refresh=args.full_refresh)
     except SparkBuildError as exc:
         print(f"REFUSED: {exc}")
         return EXIT_REFUSED
@@ -76,7 +80,7 @@ def cmd_spark_build(args: argparse.Namespace) -> int:
     print(f"  dbt build: {built}: all passed in {_duration(result.seconds)}")
     print(f"  Tables (Parquet): {shown(result.tables_dir)}/<schema>.db/<table>/")
     if args.compare:
-        differences = mart_differences(warehouse, result.tables_dir)
+        differences = mart_differences(database, result.tables_dir)
         unequal = [d for d in differences if not d.equal]
         if unequal:
             print(f"  Compared with DuckDB: {len(unequal)} of {len(differences)} marts differ:")
