@@ -9,7 +9,8 @@
     warehouse report [--period YYYY-MM] [--out DIR]
     warehouse export fdp [--period YYYY-MM] [--out DIR]
                                    (the period as an open Fiscal Data Package)
-    warehouse spark-build [--out DIR] [--full-refresh] [--compare] [--export-only]
+    warehouse spark-build [--out DIR] [--full-refresh] [--models-only] [--compare]
+                          [--export-only]
                                    (the dbt project on Apache Spark; needs `make spark`)
     warehouse contracts            (prints the extract contracts as Markdown)
     warehouse profile check EXPORT [--profile P] [--period YYYY-MM]

@@ -1,6 +1,6 @@
-"""`warehouse spark-build [--out DIR] [--full-refresh] [--compare] [--export-only]`: the dbt
-project built on Apache Spark from the published warehouse's raw tables
-(orchestration/export/spark.py, docs/spark.md). The published warehouse is only read.
+"""`warehouse spark-build [--out DIR] [--full-refresh] [--models-only] [--compare]
+[--export-only]`: the dbt project built on Apache Spark from the published warehouse's raw
+tables (orchestration/export/spark.py, docs/spark.md). The published warehouse is only read.
 
 Exit status as the other commands: 0 built (and, with --compare, every mart equal to
 DuckDB's), 1 refused or failed (what failed is printed), 2 usage error.
@@ -56,7 +56,9 @@ def cmd_spark_build(args: argparse.Namespace) -> int:
     # whatever a run publishes meanwhile.
     database = Path(os.path.realpath(warehouse))
     try:
-        result = build(database, spark_dir, full_refresh=args.full_refresh)
+        result = build(
+            database, spark_dir, full_refresh=args.full_refresh, tests=not args.models_only
+        )
     except SparkBuildError as exc:
         print(f"REFUSED: {exc}")
         return EXIT_REFUSED
@@ -112,6 +114,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--out", metavar="DIR", help="the Spark dir (default: warehouse/spark)")
     parser.add_argument(
         "--full-refresh", action="store_true", help="rebuild every period (dbt --full-refresh)"
+    )
+    parser.add_argument(
+        "--models-only",
+        action="store_true",
+        help="build the seeds and models without the data tests and unit tests",
     )
     parser.add_argument(
         "--compare",

@@ -39,9 +39,6 @@ RAW_FOLDER = "raw"
 SPARK_WAREHOUSE_FOLDER = "spark-warehouse"
 # How many differing rows a comparison keeps per mart and direction, to show.
 SHOWN_ROWS = 5
-# The marts' lineage columns: which loads built a row, not its figures. Builds of the same
-# deliveries loaded in other runs (other load ids) differ only in these.
-LINEAGE_COLUMNS = ("source_load_id", "source_loaded_at", "period_signature")
 
 
 class SparkBuildError(RuntimeError):
@@ -260,14 +257,12 @@ def spark_table_files(tables_dir: Path, schema: str, table: str) -> Path:
     return Path(tables_dir) / f"{schema}.db" / table
 
 
-def mart_differences(
-    duckdb_file: Path, tables_dir: Path, ignored: tuple[str, ...] = ()
-) -> list[MartDifference]:
+def mart_differences(duckdb_file: Path, tables_dir: Path) -> list[MartDifference]:
     """Every mart of the DuckDB file against the Spark build's table of the same name: the
-    same columns with the same types, and the same rows over every column but the ignored
-    ones (EXCEPT ALL both ways, so a row twice on one side and once on the other differs
-    too). Reads Spark's Parquet files (a partition column from the folder names), opens
-    the DuckDB file read-only."""
+    same columns with the same types, and the same rows over every column (EXCEPT ALL
+    both ways, so a row twice on one side and once on the other differs too). Reads
+    Spark's Parquet files (a partition column from the folder names), opens the DuckDB
+    file read-only."""
     differences = []
     with duckdb.connect() as con:
         con.execute(f"attach {_literal(str(duckdb_file))} as duck (read_only)")
@@ -280,13 +275,11 @@ def mart_differences(
         ]
         for mart in marts:
             files = spark_table_files(tables_dir, "marts", mart)
-            differences.append(_compare(con, mart, files, ignored))
+            differences.append(_compare(con, mart, files))
     return differences
 
 
-def _compare(
-    con: duckdb.DuckDBPyConnection, mart: str, files: Path, ignored: tuple[str, ...]
-) -> MartDifference:
+def _compare(con: duckdb.DuckDBPyConnection, mart: str, files: Path) -> MartDifference:
     duck = f"duck.marts.{_quoted(mart)}"
     parquet = sorted(files.rglob("*.parquet")) if files.is_dir() else []
     if not parquet:
@@ -309,7 +302,7 @@ def _compare(
     ]
     if problems:
         return MartDifference(mart, problems)
-    columns = ", ".join(_quoted(c) for c in duck_types if c not in ignored)
+    columns = ", ".join(_quoted(c) for c in duck_types)
     only_spark = f"select {columns} from {spark} except all select {columns} from {duck}"
     only_duck = f"select {columns} from {duck} except all select {columns} from {spark}"
     counts = [
