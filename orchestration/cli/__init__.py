@@ -67,9 +67,6 @@ ENGINES = (
     "dbt-duckdb",
     "duckdb",
     "great-expectations",
-    # The Spark build's (`make spark`): "not installed" where it was not set up.
-    "dbt-spark",
-    "pyspark",
 )
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.ingest.contracts import sql_identifier, sql_literal
 from orchestration.warehouse.paths import DBT_PROJECT_DIR
 
 SPARK_TARGET = "spark"
@@ -51,7 +52,6 @@ class SparkBuild:
 
     spark_dir: Path
     raw_rows: dict[str, int]  # raw table -> rows exported
-    statuses: dict[str, int]  # dbt status (success, pass, error, fail, skipped) -> nodes
     kinds: dict[str, int]  # resource type (model, seed, test, unit_test, operation) -> nodes
     failures: list[str]  # one line per node that did not succeed
     seconds: float  # the dbt build's wall time
@@ -111,14 +111,6 @@ def missing_requirements() -> list[str]:
     return missing
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def export_raw(warehouse_file: Path, raw_dir: Path) -> dict[str, int]:
     """The published file's raw tables as Parquet, raw_dir/<table>/part-0.parquet; the
     folder is written beside raw_dir and moved into place whole. Returns rows per table."""
@@ -141,8 +133,12 @@ def export_raw(warehouse_file: Path, raw_dir: Path) -> dict[str, int]:
         for table in tables:
             (staged / table).mkdir()
             target = staged / table / "part-0.parquet"
-            con.execute(f"copy raw.{_quoted(table)} to {_literal(str(target))} (format parquet)")
-            rows[table] = con.execute(f"select count(*) from raw.{_quoted(table)}").fetchone()[0]
+            con.execute(
+                f"copy raw.{sql_identifier(table)} to {sql_literal(str(target))} (format parquet)"
+            )
+            rows[table] = con.execute(
+                f"select count(*) from raw.{sql_identifier(table)}"
+            ).fetchone()[0]
     old = raw_dir.with_name(raw_dir.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if raw_dir.exists():
@@ -170,11 +166,9 @@ def build(
     missing = missing_requirements()
     if missing:
         raise SparkBuildError("the Spark build needs " + ", ".join(missing) + ": run `make spark`")
-    if not Path(warehouse_file).is_file():
-        raise SparkBuildError(f"no published warehouse at {warehouse_file}: run `warehouse run`")
     spark_dir = Path(spark_dir or default_spark_dir(warehouse_file)).resolve()
-    spark_dir.mkdir(parents=True, exist_ok=True)
     raw_dir = spark_dir / RAW_FOLDER
+    # Refuses a missing warehouse before it writes anything; creates the Spark dir.
     raw_rows = export_raw(Path(warehouse_file), raw_dir)
     dbt_target = spark_dir / "dbt-target"
     log = spark_dir / "dbt-build.log"  # last_build reads it from there too
@@ -229,11 +223,9 @@ def last_build(
     if not results_file.exists():
         return None
     run_results = json.loads(results_file.read_text(encoding="utf-8"))
-    statuses: dict[str, int] = {}
     kinds: dict[str, int] = {}
     failures = []
     for result in run_results["results"]:
-        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
         kind = result["unique_id"].split(".")[0]
         kinds[kind] = kinds.get(kind, 0) + 1
         if result["status"] not in ("success", "pass"):
@@ -244,7 +236,7 @@ def last_build(
             )
     elapsed = run_results["elapsed_time"] if seconds is None else seconds
     log = Path(spark_dir) / "dbt-build.log"
-    return SparkBuild(Path(spark_dir), raw_rows or {}, statuses, kinds, failures, elapsed, log)
+    return SparkBuild(Path(spark_dir), raw_rows or {}, kinds, failures, elapsed, log)
 
 
 def _tail(log: Path, lines: int = 15) -> str:
@@ -265,7 +257,7 @@ def mart_differences(duckdb_file: Path, tables_dir: Path) -> list[MartDifference
     file read-only."""
     differences = []
     with duckdb.connect() as con:
-        con.execute(f"attach {_literal(str(duckdb_file))} as duck (read_only)")
+        con.execute(f"attach {sql_literal(str(duckdb_file))} as duck (read_only)")
         marts = [
             t
             for (t,) in con.execute(
@@ -280,12 +272,12 @@ def mart_differences(duckdb_file: Path, tables_dir: Path) -> list[MartDifference
 
 
 def _compare(con: duckdb.DuckDBPyConnection, mart: str, files: Path) -> MartDifference:
-    duck = f"duck.marts.{_quoted(mart)}"
+    duck = f"duck.marts.{sql_identifier(mart)}"
     parquet = sorted(files.rglob("*.parquet")) if files.is_dir() else []
     if not parquet:
         return MartDifference(mart, [f"no Spark table at {files}"])
     spark = (
-        f"read_parquet({_literal(str(files))} || '/**/*.parquet', hive_partitioning = true, "
+        f"read_parquet({sql_literal(str(files))} || '/**/*.parquet', hive_partitioning = true, "
         "hive_types_autocast = false)"
     )
     duck_columns = con.execute(f"select * from {duck} limit 0").description
@@ -302,7 +294,7 @@ def _compare(con: duckdb.DuckDBPyConnection, mart: str, files: Path) -> MartDiff
     ]
     if problems:
         return MartDifference(mart, problems)
-    columns = ", ".join(_quoted(c) for c in duck_types)
+    columns = ", ".join(sql_identifier(c) for c in duck_types)
     only_spark = f"select {columns} from {spark} except all select {columns} from {duck}"
     only_duck = f"select {columns} from {duck} except all select {columns} from {spark}"
     counts = [
