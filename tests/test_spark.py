@@ -327,3 +327,41 @@ def test_the_spark_build_refuses_without_spark_or_a_warehouse(
         f"{none}, a Java runtime (java on PATH or JAVA_HOME): run `make spark`"
     ) in out.getvalue()
     assert not (tmp_path / "spark").exists()
+
+
+def test_export_only_writes_every_raw_table_as_parquet_for_a_cluster(
+    embedded_run: PipelineRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from orchestration.cli import main
+
+    monkeypatch.setenv("KUNTASEURANTA_WAREHOUSE", str(embedded_run.published))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["spark-build", "--export-only", "--out", str(tmp_path / "shared")])
+    assert code == 0, out.getvalue()
+    raw = tmp_path / "shared" / "raw"
+    with duckdb.connect(str(embedded_run.published), read_only=True) as con:
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+            ).fetchall()
+        ]
+        for table in tables:
+            exported = sorted(
+                con.execute(f"select * from '{raw / table}/part-0.parquet'").fetchall(), key=repr
+            )
+            loaded = sorted(con.execute(f"select * from raw.{table}").fetchall(), key=repr)
+            assert exported == loaded, table  # every row and value (raw.forecasts: none)
+    assert sorted(p.name for p in raw.iterdir()) == sorted(tables) and len(tables) == 12
+    assert f"12 (854 rows) exported to {raw}/<table>/ (Parquet)" in out.getvalue()
+    assert not (tmp_path / "shared" / "spark-warehouse").exists()  # nothing was built
+
+    # No warehouse: refused, and nothing written.
+    monkeypatch.setenv("KUNTASEURANTA_WAREHOUSE", str(tmp_path / "none" / "w.duckdb"))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["spark-build", "--export-only", "--out", str(tmp_path / "other")])
+    assert code == 1
+    assert "REFUSED: no published warehouse at" in out.getvalue()
+    assert not (tmp_path / "other").exists()
